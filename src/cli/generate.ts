@@ -1,0 +1,112 @@
+/**
+ * `nines generate "prompt"`: the whole pipeline on one machine — the prompt is tokenized,
+ * embedded, multiplied through the model's weights, and a prediction is sampled, token by
+ * token, streamed as it comes. `--trace` shows every one of those steps.
+ */
+import { randomInt } from 'node:crypto';
+import type { Command } from 'commander';
+import { defaultModelPath, loadModel } from '../model/load-file.js';
+import { generate, traceTopCandidatesMax, type GenerationStep } from '../model/generate.js';
+import { defaultSamplerSettings, type SamplerSettings } from '../model/sampler.js';
+import { collect, integerOption, numberOption } from './options.js';
+
+/** Options shared by `generate` and the interactive prompt of `start`. */
+export interface SamplingOptions {
+  model: string;
+  seed?: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  minP: number;
+  repeatPenalty: number;
+  repeatLastN: number;
+  maxTokens: number;
+  stop?: string[];
+}
+
+export const maxTokensDefault = 100;
+export const maxTokensLimit = 1_000_000;
+
+export function addSamplingOptions(command: Command): Command {
+  return command
+    .option('-m, --model <file.gguf>', 'GGUF model file (default: the built-in model)', defaultModelPath)
+    .option('-s, --seed <n>', 'seed of the sampler; the same seed gives the same text (default: random, printed)', integerOption('--seed', 0, Number.MAX_SAFE_INTEGER))
+    .option('-t, --temperature <t>', 'randomness: 0 = always the most likely token', numberOption('--temperature', 0, 100), defaultSamplerSettings.temperature)
+    .option('--top-k <k>', 'sample among the k most likely tokens (0 = all)', integerOption('--top-k', 0, 10_000_000), defaultSamplerSettings.topK)
+    .option('--top-p <p>', 'sample among the most likely tokens whose probabilities add up to p (1 = all)', numberOption('--top-p', Number.MIN_VALUE, 1), defaultSamplerSettings.topP)
+    .option('--min-p <p>', 'drop tokens less likely than p times the most likely (0 = off)', numberOption('--min-p', 0, 1), defaultSamplerSettings.minP)
+    .option('--repeat-penalty <x>', 'make recently seen tokens less likely (1 = off)', numberOption('--repeat-penalty', Number.MIN_VALUE, 100), 1.1)
+    .option('--repeat-last-n <n>', 'how many recent tokens the repeat penalty looks at', integerOption('--repeat-last-n', 0, 65536), defaultSamplerSettings.repetitionWindow)
+    .option('-n, --max-tokens <n>', 'stop after this many generated tokens', integerOption('--max-tokens', 1, maxTokensLimit), maxTokensDefault)
+    .option('--stop <text>', 'stop when this text is generated (repeatable)', collect);
+}
+
+export function samplerSettingsOf(options: SamplingOptions): SamplerSettings {
+  return {
+    temperature: options.temperature,
+    topK: options.topK,
+    topP: options.topP,
+    minP: options.minP,
+    repetitionPenalty: options.repeatPenalty,
+    repetitionWindow: options.repeatLastN,
+  };
+}
+
+export function registerGenerate(program: Command): void {
+  const command = program
+    .command('generate')
+    .description('generate text from a prompt, streaming tokens as they are sampled')
+    .argument('<prompt>', 'the text to continue');
+  addSamplingOptions(command)
+    .option('--trace', 'show every step: prompt tokens, then each sampled token with its top candidates')
+    .option('--trace-top <n>', 'candidates shown per step with --trace', integerOption('--trace-top', 1, traceTopCandidatesMax), 5)
+    .action(async (prompt: string, options: SamplingOptions & { trace?: boolean; traceTop: number }) => {
+      const loaded = loadModel(options.model);
+      const seed = options.seed ?? randomInt(0, 2 ** 31);
+      if (options.seed === undefined) process.stderr.write(`seed ${seed} (repeat this run with --seed ${seed})\n`);
+      const steps = generate({
+        model: loaded.transformer,
+        tokenizer: loaded.tokenizer,
+        prompt,
+        sampler: { ...samplerSettingsOf(options), seed },
+        maxTokens: options.maxTokens,
+        stop: options.stop,
+        trace: options.trace === true,
+        traceTopCandidates: options.traceTop,
+      });
+      if (options.trace === true) await printTrace(steps, prompt, (id) => loaded.tokenizer.tokenText(id));
+      else await printStream(steps, prompt);
+    });
+}
+
+/** Writes the prompt, then the generated text as it arrives. */
+export async function printStream(steps: AsyncIterable<GenerationStep>, prompt: string): Promise<void> {
+  process.stdout.write(prompt);
+  for await (const step of steps) {
+    if (step.kind === 'token' || step.kind === 'end') process.stdout.write(step.text);
+    if (step.kind === 'end') process.stdout.write('\n');
+  }
+}
+
+/** The pipeline, step by step: tokens in, then for each step the candidates and the draw. */
+async function printTrace(steps: AsyncIterable<GenerationStep>, prompt: string, tokenText: (id: number) => string): Promise<void> {
+  let text = prompt;
+  let stepNumber = 0;
+  for await (const step of steps) {
+    if (step.kind === 'prompt') {
+      process.stdout.write(`prompt: ${step.tokens.length} tokens\n`);
+      process.stdout.write(`  ${step.tokens.map((t) => `${t.id}:${JSON.stringify(t.text)}`).join(' ')}\n`);
+      process.stdout.write('step  position  chosen (probability)          top candidates\n');
+    } else if (step.kind === 'token') {
+      text += step.text;
+      stepNumber++;
+      const chosen = `${step.id}:${JSON.stringify(tokenText(step.id))}`;
+      const candidates = (step.candidates ?? []).map((c) => `${JSON.stringify(c.text)} ${c.probability.toFixed(3)}`).join(', ');
+      const probability = step.probability === undefined ? '' : ` (${step.probability.toFixed(3)})`;
+      process.stdout.write(`${String(stepNumber).padStart(4)}  ${String(step.position).padStart(8)}  ${(chosen + probability).padEnd(28)}  ${candidates}\n`);
+    } else {
+      text += step.text;
+      process.stdout.write(`end: ${step.reason} after ${step.generatedTokens.length} tokens\n\n${text}\n`);
+    }
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Weight matrices as the kernels see them: the raw GGUF bytes of a (rows, cols) matrix
+ * with typed-array views made once, so that a matrix-vector product allocates nothing.
+ *
+ * Supported storage types:
+ *   F32  — cols little-endian float32 per row;
+ *   F16  — cols little-endian IEEE halves per row;
+ *   Q8_0 — cols / 32 blocks per row, each 34 bytes: a little-endian half scale d, then
+ *          32 int8 quants q; element value = d * q.
+ */
+import type { GgmlType } from '../gguf/types.js';
+import { ggmlBlockLayout } from '../gguf/types.js';
+
+/** The tensor types the kernels can multiply. */
+export const kernelTypes = ['F32', 'F16', 'Q8_0'] as const;
+export type KernelType = (typeof kernelTypes)[number];
+
+/** Elements per Q8_0 block, and bytes per block (a 2-byte scale then one byte per element). */
+export const q8BlockSize = 32;
+export const q8BlockBytes = 34;
+
+export type KernelMatrix =
+  | { readonly type: 'F32'; readonly rows: number; readonly cols: number; readonly values: Float32Array }
+  | { readonly type: 'F16'; readonly rows: number; readonly cols: number; readonly halves: Uint16Array }
+  | {
+      readonly type: 'Q8_0';
+      readonly rows: number;
+      readonly cols: number;
+      /** The same bytes seen as halves: block b's scale is halves[b * 17]. */
+      readonly halves: Uint16Array;
+      /** The same bytes seen as int8: block b's quants start at quants[b * 34 + 2]. */
+      readonly quants: Int8Array;
+    };
+
+// Typed-array views read in the machine's byte order, and GGUF is little-endian.
+const machineIsLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+export function isKernelType(type: GgmlType): type is KernelType {
+  return (kernelTypes as readonly string[]).includes(type);
+}
+
+/** Bytes one row of `cols` elements of `type` occupies. */
+export function rowBytesOf(type: KernelType, cols: number): number {
+  const layout = ggmlBlockLayout[type];
+  return (cols / layout.blockSize) * layout.blockBytes;
+}
+
+/** Why `data` cannot be a (rows, cols) matrix of `type`, or undefined when it can. */
+export function matrixProblem(type: GgmlType, rows: number, cols: number, data: Uint8Array): string | undefined {
+  if (!isKernelType(type)) return `tensor type ${type} is not supported (supported: ${kernelTypes.join(', ')})`;
+  if (!Number.isInteger(rows) || rows <= 0 || !Number.isInteger(cols) || cols <= 0) return `shape (${rows}, ${cols}) is not a positive integer shape`;
+  if (type === 'Q8_0' && cols % q8BlockSize !== 0) return `a Q8_0 row must be a whole number of ${q8BlockSize}-element blocks, but rows have ${cols} elements`;
+  const expectedBytes = rows * rowBytesOf(type, cols);
+  if (data.byteLength !== expectedBytes) return `expected ${expectedBytes} bytes for ${type} (${rows}, ${cols}), got ${data.byteLength}`;
+  return undefined;
+}
+
+/**
+ * Wraps the raw bytes of a (rows, cols) matrix. The bytes are shared, not copied, unless
+ * they are not aligned to the element size (a GGUF tensor is aligned within the file, but
+ * a caller may hand in any slice); then they are copied once, here.
+ */
+export function prepareMatrix(type: GgmlType, rows: number, cols: number, data: Uint8Array): KernelMatrix {
+  if (!machineIsLittleEndian) throw new Error('nines reads GGUF weights through typed arrays, which needs a little-endian machine');
+  const problem = matrixProblem(type, rows, cols, data);
+  if (problem !== undefined) throw new RangeError(problem);
+  const alignment = type === 'F32' ? 4 : 2;
+  const bytes = data.byteOffset % alignment === 0 ? data : data.slice();
+  switch (type as KernelType) {
+    case 'F32':
+      return { type: 'F32', rows, cols, values: new Float32Array(bytes.buffer, bytes.byteOffset, rows * cols) };
+    case 'F16':
+      return { type: 'F16', rows, cols, halves: new Uint16Array(bytes.buffer, bytes.byteOffset, rows * cols) };
+    case 'Q8_0':
+      return {
+        type: 'Q8_0',
+        rows,
+        cols,
+        halves: new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2),
+        quants: new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      };
+  }
+}
