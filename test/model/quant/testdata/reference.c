@@ -1,7 +1,8 @@
 /*
  * Independent reference for nines' f16 and Q8_0 code, in C with the compiler's IEEE half
- * type (_Float16, GCC 12+ on x86-64 or arm64). It transcribes llama.cpp's
- * quantize_row_q8_0_ref and prints test vectors as JSON. Regenerate with:
+ * type (_Float16, GCC 12+ on x86-64 or arm64). It states ggml's Q8_0 rounding rule in
+ * float32 C arithmetic (scale d = max|x| / 127 stored as f16; q = roundf(x * (1 / d)))
+ * and prints test vectors as JSON. Regenerate with:
  *
  *   gcc -O0 -std=c11 -o /tmp/reference test/model/quant/testdata/reference.c -lm \
  *     && /tmp/reference > test/model/quant/testdata/reference.json
@@ -27,22 +28,17 @@ static float half_value(uint16_t b) { _Float16 h; memcpy(&h, &b, 2); return (flo
 #define QK8_0 32
 typedef struct { uint16_t d; int8_t qs[QK8_0]; } block_q8_0;
 
-/* llama.cpp's quantize_row_q8_0_ref, with GGML_FP32_TO_FP16 as the IEEE conversion. */
-static void quantize_row_q8_0_ref(const float *x, block_q8_0 *y, int64_t k) {
-  const int nb = k / QK8_0;
-  for (int i = 0; i < nb; i++) {
-    float amax = 0.0f;
-    for (int j = 0; j < QK8_0; j++) {
-      const float v = x[i * QK8_0 + j];
-      amax = fmaxf(amax, fabsf(v));
-    }
-    const float d = amax / ((1 << 7) - 1);
-    const float id = d ? 1.0f / d : 0.0f;
-    y[i].d = half_bits(d);
-    for (int j = 0; j < QK8_0; ++j) {
-      const float x0 = x[i * QK8_0 + j] * id;
-      y[i].qs[j] = roundf(x0);
-    }
+/* Q8_0 as the format defines it: per block of 32, d = max|x| / 127 (in float32, then
+ * stored as f16) and each q = roundf(x * (1 / d)), half away from zero; d = 0 gives q = 0. */
+static void quantize_q8_0(const float *values, block_q8_0 *blocks, int64_t count) {
+  for (int64_t block = 0; block < count / QK8_0; block++) {
+    const float *x = values + block * QK8_0;
+    float largest = 0.0f;
+    for (int j = 0; j < QK8_0; j++) largest = fmaxf(largest, fabsf(x[j]));
+    const float scale = largest / 127.0f;
+    const float inverse = scale != 0.0f ? 1.0f / scale : 0.0f;
+    blocks[block].d = half_bits(scale);
+    for (int j = 0; j < QK8_0; j++) blocks[block].qs[j] = (int8_t)roundf(x[j] * inverse);
   }
 }
 
@@ -87,7 +83,7 @@ int main(void) {
     }
   }
   static block_q8_0 y[BLOCKS];
-  quantize_row_q8_0_ref(x, y, BLOCKS * QK8_0);
+  quantize_q8_0(x, y, BLOCKS * QK8_0);
   printf("  \"q8_0Input\": [");
   for (int i = 0; i < BLOCKS * QK8_0; i++) printf("%s%u", i ? ", " : "", bits_of(x[i]));
   printf("],\n  \"q8_0Output\": [");
