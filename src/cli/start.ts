@@ -37,11 +37,20 @@ async function runPrompt(loaded: LoadedModel, options: SamplingOptions): Promise
   const lines = createInterface({ input: process.stdin, output: process.stdout, prompt: '> ', terminal: process.stdin.isTTY === true });
   let generating: { cancelled: boolean } | undefined;
   let turn = 0;
+  // With piped input the interface closes at end of input while buffered lines are still
+  // being answered; prompting after that is an error on newer Node versions.
+  let closed = false;
+  lines.on('close', () => {
+    closed = true;
+  });
+  const prompt = () => {
+    if (!closed) lines.prompt();
+  };
   lines.on('SIGINT', () => {
     if (generating !== undefined) generating.cancelled = true;
     else lines.close();
   });
-  lines.prompt();
+  prompt();
   for await (const line of lines) {
     const text = line.trimEnd();
     if (text.startsWith('/')) {
@@ -52,7 +61,7 @@ async function runPrompt(loaded: LoadedModel, options: SamplingOptions): Promise
       generating = undefined;
       turn++;
     }
-    lines.prompt();
+    prompt();
   }
   lines.close();
   process.stdout.write('\n');
