@@ -1,16 +1,17 @@
-/** `nines model info file.gguf`: what a model file holds, and whether nines can run it. */
+/** `nines model info file.gguf`: what a model file holds, and whether nines can run it (`nines model quantize` is in ./quantize.ts). */
 import type { Command } from 'commander';
-import { defaultModelPath, loadModel } from '../model/load-file.js';
+import { loadModel } from '../model/load-file.js';
 import { headDimOf } from '../model/config.js';
 import { supportedArchitectures, supportedTensorTypes } from '../model/architecture.js';
+import { registerQuantize } from './quantize.js';
 
 export function registerModel(program: Command): void {
-  const model = program.command('model').description('inspect model files');
+  const model = program.command('model').description('inspect and quantize model files');
   model
     .command('info')
     .description('architecture, hyper-parameters, parameter count, tensors and their types')
-    .argument('[file]', 'a GGUF model file (default: the built-in model)', defaultModelPath)
-    .action((file: string) => {
+    .argument('[file]', 'a GGUF model file (default: the built-in model)')
+    .action((file: string | undefined) => {
       const loaded = loadModel(file);
       const { config } = loaded;
       let parameters = 0;
@@ -34,6 +35,7 @@ export function registerModel(program: Command): void {
       }
       process.stdout.write(out.join('\n') + '\n');
     });
+  registerQuantize(model);
 }
 
 function formatBytes(bytes: number): string {

@@ -1,14 +1,14 @@
 /** `nines tokenize "text"`: shows how text becomes tokens — sub-words, not words. */
 import type { Command } from 'commander';
-import { defaultModelPath, loadModel } from '../model/load-file.js';
+import { loadModel } from '../model/load-file.js';
 
 export function registerTokenize(program: Command): void {
   program
     .command('tokenize')
     .description("show each token's id and text, as the model's tokenizer splits the text")
     .argument('<text>', 'the text to tokenize')
-    .option('-m, --model <file.gguf>', 'GGUF file whose tokenizer to use', defaultModelPath)
-    .action((text: string, options: { model: string }) => {
+    .option('-m, --model <file.gguf>', 'GGUF file whose tokenizer to use (default: the built-in model)')
+    .action((text: string, options: { model?: string }) => {
       const { tokenizer } = loadModel(options.model);
       const ids = tokenizer.encode(text);
       const idWidth = String(tokenizer.vocabSize - 1).length;

@@ -131,8 +131,8 @@ describe('tensor checks', () => {
   it('names an unsupported type and a wrong byte count', () => {
     const tensors = fresh();
     const down = tensors.get(tensorNames.down(1))!;
-    tensors.set(tensorNames.down(1), { ...down, type: 'Q4_K' });
-    expect(load(tensors)).toThrow(/blk\.1\.ffn_down\.weight: tensor type Q4_K is not supported/);
+    tensors.set(tensorNames.down(1), { ...down, type: 'Q5_K' });
+    expect(load(tensors)).toThrow(/blk\.1\.ffn_down\.weight: tensor type Q5_K is not supported/);
     tensors.set(tensorNames.down(1), { ...down, data: down.data.subarray(4) });
     expect(load(tensors)).toThrow(/blk\.1\.ffn_down\.weight: expected 2048 bytes for F32 \(16, 32\), got 2044/);
     tensors.set(tensorNames.down(1), { ...down, type: 'Q8_0', data: encodeTensor('Q8_0', randomValues(new Rng(1), 16 * 32, 1)) });

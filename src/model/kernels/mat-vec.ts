@@ -1,6 +1,6 @@
 /**
  * Matrix-vector products and row lookups over F32, F16 and Q8_0 weights, dequantizing
- * on the fly. These are the inner loops of inference (nearly all of its time), kept
+ * on the fly (Q4_0, Q5_0, Q4_K and Q6_K in ./block-mat-vec.ts). These are the inner loops of inference (nearly all of its time), kept
  * behind a narrow interface so that a WASM SIMD version can replace them.
  *
  * Determinism: every dot product accumulates in the same fixed order — four interleaved
@@ -8,8 +8,19 @@
  * (s0 + s1) + (s2 + s3) — so a result depends only on the inputs, never on timing.
  */
 import { assert } from '../../core/assert.js';
+import { ggmlBlockLayout } from '../gguf/types.js';
+import { dequantizeQ4_0Block, dequantizeQ4_KBlock, dequantizeQ5_0Block, dequantizeQ6_KBlock } from '../quant/index.js';
+import { matVecQ4_0, matVecQ4_K, matVecQ5_0, matVecQ6_K } from './block-mat-vec.js';
 import { halfToFloatTable } from './f16.js';
-import { type KernelMatrix, q8BlockBytes, q8BlockSize } from './matrix.js';
+import { type ByteBlockType, type KernelMatrix, q8BlockBytes, q8BlockSize } from './matrix.js';
+
+/** Decodes one block of a type at bytes[at] into out[outStart, ...), as llama.cpp's dequantize_row_* does. */
+const blockDecoders: Record<ByteBlockType, (bytes: Uint8Array, at: number, out: Float32Array, outStart: number) => void> = {
+  Q4_0: dequantizeQ4_0Block,
+  Q5_0: dequantizeQ5_0Block,
+  Q4_K: dequantizeQ4_KBlock,
+  Q6_K: dequantizeQ6_KBlock,
+};
 
 /** out[r] = sum_c weight[r, c] * x[c], for every row r. */
 export function matVec(out: Float32Array, weight: KernelMatrix, x: Float32Array): void {
@@ -21,6 +32,14 @@ export function matVec(out: Float32Array, weight: KernelMatrix, x: Float32Array)
       return matVecF16(out, weight.halves, weight.rows, weight.cols, x);
     case 'Q8_0':
       return matVecQ8(out, weight.halves, weight.quants, weight.rows, weight.cols, x);
+    case 'Q4_0':
+      return matVecQ4_0(out, weight.bytes, weight.rows, weight.cols, x);
+    case 'Q5_0':
+      return matVecQ5_0(out, weight.bytes, weight.rows, weight.cols, x);
+    case 'Q4_K':
+      return matVecQ4_K(out, weight.bytes, weight.rows, weight.cols, x);
+    case 'Q6_K':
+      return matVecQ6_K(out, weight.bytes, weight.rows, weight.cols, x);
   }
 }
 
@@ -50,6 +69,13 @@ export function rowToFloat32(weight: KernelMatrix, row: number, out: Float32Arra
         const quantBase = block * q8BlockBytes + 2;
         for (let j = 0; j < q8BlockSize; j++) out[b * q8BlockSize + j] = scale * weight.quants[quantBase + j];
       }
+      return;
+    }
+    default: {
+      const { blockSize, blockBytes } = ggmlBlockLayout[weight.type];
+      const decode = blockDecoders[weight.type];
+      const blocksPerRow = cols / blockSize;
+      for (let b = 0; b < blocksPerRow; b++) decode(weight.bytes, (row * blocksPerRow + b) * blockBytes, out, b * blockSize);
       return;
     }
   }

@@ -6,14 +6,20 @@
  *   F32  — cols little-endian float32 per row;
  *   F16  — cols little-endian IEEE halves per row;
  *   Q8_0 — cols / 32 blocks per row, each 34 bytes: a little-endian half scale d, then
- *          32 int8 quants q; element value = d * q.
+ *          32 int8 quants q; element value = d * q;
+ *   Q4_0, Q5_0 (blocks of 32), Q4_K, Q6_K (super-blocks of 256) — cols / blockSize blocks
+ *          per row in ggml's layouts, which src/model/quant/q4-0.ts, q5-0.ts, q4-k.ts and
+ *          q6-k.ts describe byte by byte. A row is always a whole number of blocks.
  */
 import type { GgmlType } from '../gguf/types.js';
 import { ggmlBlockLayout } from '../gguf/types.js';
 
 /** The tensor types the kernels can multiply. */
-export const kernelTypes = ['F32', 'F16', 'Q8_0'] as const;
+export const kernelTypes = ['F32', 'F16', 'Q8_0', 'Q4_0', 'Q5_0', 'Q4_K', 'Q6_K'] as const;
 export type KernelType = (typeof kernelTypes)[number];
+
+/** The types whose matrices the kernels read straight from their bytes, block by block. */
+export type ByteBlockType = 'Q4_0' | 'Q5_0' | 'Q4_K' | 'Q6_K';
 
 /** Elements per Q8_0 block, and bytes per block (a 2-byte scale then one byte per element). */
 export const q8BlockSize = 32;
@@ -30,7 +36,8 @@ export type KernelMatrix =
       readonly halves: Uint16Array;
       /** The same bytes seen as int8: block b's quants start at quants[b * 34 + 2]. */
       readonly quants: Int8Array;
-    };
+    }
+  | { readonly type: ByteBlockType; readonly rows: number; readonly cols: number; readonly bytes: Uint8Array };
 
 // Typed-array views read in the machine's byte order, and GGUF is little-endian.
 const machineIsLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -49,7 +56,8 @@ export function rowBytesOf(type: KernelType, cols: number): number {
 export function matrixProblem(type: GgmlType, rows: number, cols: number, data: Uint8Array): string | undefined {
   if (!isKernelType(type)) return `tensor type ${type} is not supported (supported: ${kernelTypes.join(', ')})`;
   if (!Number.isInteger(rows) || rows <= 0 || !Number.isInteger(cols) || cols <= 0) return `shape (${rows}, ${cols}) is not a positive integer shape`;
-  if (type === 'Q8_0' && cols % q8BlockSize !== 0) return `a Q8_0 row must be a whole number of ${q8BlockSize}-element blocks, but rows have ${cols} elements`;
+  const { blockSize } = ggmlBlockLayout[type];
+  if (cols % blockSize !== 0) return `a ${type} row must be a whole number of ${blockSize}-element blocks, but rows have ${cols} elements`;
   const expectedBytes = rows * rowBytesOf(type, cols);
   if (data.byteLength !== expectedBytes) return `expected ${expectedBytes} bytes for ${type} (${rows}, ${cols}), got ${data.byteLength}`;
   return undefined;
@@ -64,7 +72,8 @@ export function prepareMatrix(type: GgmlType, rows: number, cols: number, data: 
   if (!machineIsLittleEndian) throw new Error('nines reads GGUF weights through typed arrays, which needs a little-endian machine');
   const problem = matrixProblem(type, rows, cols, data);
   if (problem !== undefined) throw new RangeError(problem);
-  const alignment = type === 'F32' ? 4 : 2;
+  // Byte-block types are read a byte at a time, so any offset will do.
+  const alignment = type === 'F32' ? 4 : type === 'F16' || type === 'Q8_0' ? 2 : 1;
   const bytes = data.byteOffset % alignment === 0 ? data : data.slice();
   switch (type as KernelType) {
     case 'F32':
@@ -79,5 +88,10 @@ export function prepareMatrix(type: GgmlType, rows: number, cols: number, data: 
         halves: new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2),
         quants: new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
       };
+    case 'Q4_0':
+    case 'Q5_0':
+    case 'Q4_K':
+    case 'Q6_K':
+      return { type: type as ByteBlockType, rows, cols, bytes };
   }
 }

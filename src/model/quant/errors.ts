@@ -20,3 +20,9 @@ export class QuantizeInputError extends Error {
   override name = 'QuantizeInputError';
   readonly code = 'QUANTIZE_INPUT';
 }
+
+/** A quantization request that cannot be carried out: an unknown mix, a missing input, an output that would overwrite the input. */
+export class QuantizeRequestError extends Error {
+  override name = 'QuantizeRequestError';
+  readonly code = 'QUANTIZE_REQUEST';
+}

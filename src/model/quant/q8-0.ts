@@ -72,13 +72,3 @@ export function dequantizeQ8_0(bytes: Uint8Array, count: number): Float32Array {
   }
   return values;
 }
-
-/** The index of the first block whose scale is infinite or NaN, or -1 when every scale is finite. */
-export function firstNonFiniteQ8_0Scale(bytes: Uint8Array): number {
-  const blockCount = bytes.length / q8_0BlockBytes;
-  for (let block = 0; block < blockCount; block++) {
-    const at = block * q8_0BlockBytes;
-    if (f16IsNonFinite(bytes[at] | (bytes[at + 1] << 8))) return block;
-  }
-  return -1;
-}

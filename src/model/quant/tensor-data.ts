@@ -3,7 +3,9 @@
  * bytes read from a file before anything computes with them.
  *
  * Validation policy: every stored number must be finite. That means every F32 and F16
- * element and every Q8_0 block scale (the int8 quants of Q8_0 cannot be non-finite). A
+ * element and every f16 scale of a block type (Q8_0, Q4_0 and Q5_0 blocks have one, d;
+ * Q4_K has d and dmin; Q6_K has d; their integer quants and 6- or 8-bit sub-block scales
+ * cannot be non-finite, and every bit pattern of them is a value llama.cpp accepts too). A
  * NaN or infinite weight is never a legitimate trained value, and one of them turns every
  * logit the model produces into NaN, so it is far better to refuse the file at load time
  * with the tensor and element named than to sample garbage later. The check is one linear
@@ -14,10 +16,12 @@ import { GgufFormatError } from '../gguf/errors.js';
 import { ggmlBlockLayout, type GgmlType } from '../gguf/types.js';
 import { QuantizeInputError, UnsupportedTensorTypeError } from './errors.js';
 import { f16IsNonFinite, f16ToF32Table, f32ToF16 } from './f16.js';
-import { dequantizeQ8_0, firstNonFiniteQ8_0Scale, quantizeQ8_0 } from './q8-0.js';
+import { firstNonFiniteBlockHalf } from './block-checks.js';
+import { blockFormats } from './block-formats.js';
+import { type BlockTensorType, blockTensorTypes, isBlockTensorType } from './block-types.js';
 
 /** The tensor types nines can quantize, dequantize and validate today. */
-export const supportedTensorTypes: readonly GgmlType[] = ['F32', 'F16', 'Q8_0'];
+export const supportedTensorTypes: readonly GgmlType[] = ['F32', 'F16', ...blockTensorTypes];
 
 export function isSupportedTensorType(type: GgmlType): boolean {
   return supportedTensorTypes.includes(type);
@@ -66,10 +70,9 @@ export function quantizeTensor(type: GgmlType, values: Float32Array): Uint8Array
       requireLittleEndianHost();
       return new Uint8Array(halves.buffer);
     }
-    case 'Q8_0':
-      return quantizeQ8_0(values);
     default:
-      throw new UnsupportedTensorTypeError(type, 'quantizeTensor', supportedTensorTypes);
+      if (!isBlockTensorType(type)) throw new UnsupportedTensorTypeError(type, 'quantizeTensor', supportedTensorTypes);
+      return blockFormats[type].quantize(values);
   }
 }
 
@@ -94,7 +97,7 @@ export function dequantizeTensor(type: GgmlType, bytes: Uint8Array, count: numbe
       return values;
     }
     default:
-      return dequantizeQ8_0(bytes, count);
+      return blockFormats[type as BlockTensorType].dequantize(bytes, count);
   }
 }
 
@@ -124,10 +127,12 @@ export function validateTensorData(type: GgmlType, bytes: Uint8Array, source: st
       return;
     }
     default: {
-      const block = firstNonFiniteQ8_0Scale(bytes);
-      if (block >= 0) {
-        const scale = f16ToF32Table[bytes[block * blockBytes] | (bytes[block * blockBytes + 1] << 8)];
-        throw new GgufFormatError(source, `${label} block ${block} scale`, `is ${scale} (elements ${block * blockSize} to ${block * blockSize + blockSize - 1}); Q8_0 scales must be finite`);
+      const scales = blockFormats[type as BlockTensorType].scales;
+      const bad = firstNonFiniteBlockHalf(bytes, blockBytes, scales.map((scale) => scale.offset));
+      if (bad !== undefined) {
+        const name = scales.find((scale) => scale.offset === bad.offset)!.name;
+        const first = bad.block * blockSize;
+        throw new GgufFormatError(source, `${label} block ${bad.block} ${name}`, `is ${f16ToF32Table[bad.bits]} (elements ${first} to ${first + blockSize - 1}); ${type} scales must be finite`);
       }
     }
   }

@@ -89,7 +89,7 @@ describe('matVec', () => {
 
 describe('matrix checks', () => {
   it('explains unsupported types, ragged Q8_0 rows and wrong byte counts', () => {
-    expect(matrixProblem('Q4_K', 1, 256, new Uint8Array(144))).toMatch(/Q4_K is not supported \(supported: F32, F16, Q8_0\)/);
+    expect(matrixProblem('Q5_K', 1, 256, new Uint8Array(176))).toMatch(/Q5_K is not supported \(supported: F32, F16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K\)/);
     expect(matrixProblem('Q8_0', 2, 48, new Uint8Array(0))).toMatch(/whole number of 32-element blocks/);
     expect(matrixProblem('F16', 2, 3, new Uint8Array(10))).toMatch(/expected 12 bytes for F16 \(2, 3\), got 10/);
     expect(matrixProblem('F32', 2, 3, new Uint8Array(24))).toBeUndefined();

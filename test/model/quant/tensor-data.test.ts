@@ -58,8 +58,18 @@ describe('quantizeTensor / dequantizeTensor', () => {
   });
 
   it('refuses types not supported yet, naming the ones that are', () => {
-    expect(() => quantizeTensor('Q4_K', values)).toThrow(UnsupportedTensorTypeError);
-    expect(() => dequantizeTensor('Q4_0', new Uint8Array(18), 32)).toThrow(/Q4_0 is not supported yet; nines handles F32, F16, Q8_0/);
+    expect(() => quantizeTensor('Q5_K', values)).toThrow(UnsupportedTensorTypeError);
+    expect(() => dequantizeTensor('Q4_1', new Uint8Array(20), 32)).toThrow(/Q4_1 is not supported yet; nines handles F32, F16, Q4_0, Q5_0, Q8_0, Q4_K, Q6_K/);
+  });
+
+  it('Q4_0, Q5_0, Q4_K and Q6_K take their ggml block sizes and decode close to the original', () => {
+    const expectedBytes = { Q4_0: 8 * 18, Q5_0: 8 * 22, Q4_K: 144, Q6_K: 210 };
+    for (const [type, byteCount] of Object.entries(expectedBytes) as Array<[keyof typeof expectedBytes, number]>) {
+      const bytes = quantizeTensor(type, values);
+      expect(bytes.length, type).toBe(byteCount);
+      const restored = dequantizeTensor(type, bytes, 256);
+      for (let index = 0; index < 256; index++) expect(Math.abs(restored[index] - values[index]), type).toBeLessThan(0.5);
+    }
   });
 
   it('refuses non-finite values, F16 overflow, and byte lengths that do not match the count', () => {
@@ -72,7 +82,7 @@ describe('quantizeTensor / dequantizeTensor', () => {
 
 describe('validateTensorData', () => {
   it('accepts whatever quantizeTensor produces', () => {
-    for (const type of ['F32', 'F16', 'Q8_0'] as const) validateTensorData(type, quantizeTensor(type, values), 'model.gguf', 'w');
+    for (const type of ['F32', 'F16', 'Q8_0', 'Q4_0', 'Q5_0', 'Q4_K', 'Q6_K'] as const) validateTensorData(type, quantizeTensor(type, values), 'model.gguf', 'w');
   });
 
   it('refuses a Q8_0 block with an infinite or NaN scale, naming the block', () => {
@@ -98,9 +108,46 @@ describe('validateTensorData', () => {
   it('refuses bytes that are not a whole number of blocks', () => {
     expect(formatError(() => validateTensorData('Q8_0', new Uint8Array(35), 'model.gguf', 'w')).problem).toMatch(/35 bytes is not a whole number of Q8_0 blocks \(34 bytes each\)/);
     expect(() => validateTensorData('F32', new Uint8Array(6), 'model.gguf', 'w')).toThrow(GgufFormatError);
+    expect(formatError(() => validateTensorData('Q4_K', new Uint8Array(200), 'model.gguf', 'w')).problem).toBe('200 bytes is not a whole number of Q4_K blocks (144 bytes each)');
+    expect(() => validateTensorData('Q6_K', new Uint8Array(209), 'model.gguf', 'w')).toThrow(/209 bytes is not a whole number of Q6_K blocks \(210 bytes each\)/);
+  });
+
+  it('refuses a Q4_0, Q5_0 or Q6_K block whose scale d is infinite or NaN, naming the block and its elements', () => {
+    const twoBlocks = Float32Array.from({ length: 512 }, (_, index) => values[index % 256]);
+    const cases = [
+      { type: 'Q4_0', blockBytes: 18, blockSize: 32, scaleOffset: 0, block: 5 },
+      { type: 'Q5_0', blockBytes: 22, blockSize: 32, scaleOffset: 0, block: 15 },
+      { type: 'Q6_K', blockBytes: 210, blockSize: 256, scaleOffset: 208, block: 1 },
+    ] as const;
+    for (const { type, blockBytes, blockSize, scaleOffset, block } of cases) {
+      const bytes = quantizeTensor(type, twoBlocks);
+      validateTensorData(type, bytes, 'model.gguf', 'w');
+      const at = block * blockBytes + scaleOffset;
+      bytes[at] = 0x00;
+      bytes[at + 1] = 0xfc; // -infinity
+      const first = block * blockSize;
+      expect(() => validateTensorData(type, bytes, 'model.gguf', 'blk.3.ffn_down.weight')).toThrow(
+        `model.gguf: tensor 'blk.3.ffn_down.weight' block ${block} scale${type === 'Q6_K' ? ' d' : ''}: is -Infinity (elements ${first} to ${first + blockSize - 1}); ${type} scales must be finite`,
+      );
+      bytes[at] = 0x01; // a NaN
+      expect(formatError(() => validateTensorData(type, bytes, 'model.gguf', 'w')).problem).toMatch(/^is NaN/);
+    }
+  });
+
+  it('refuses a Q4_K block whose d or dmin is infinite or NaN, saying which', () => {
+    const bytes = quantizeTensor('Q4_K', Float32Array.from({ length: 768 }, (_, index) => values[index % 256]));
+    const broken = bytes.slice();
+    broken[2 * 144 + 1] = 0x7c; // block 2's d becomes +infinity (its low byte kept: a NaN unless that byte is 0)
+    broken[2 * 144] = 0;
+    expect(formatError(() => validateTensorData('Q4_K', broken, 'model.gguf', 'output.weight')).field).toBe("tensor 'output.weight' block 2 scale d");
+    const brokenMin = bytes.slice();
+    brokenMin[144 + 2] = 0x01;
+    brokenMin[144 + 3] = 0x7e; // block 1's dmin becomes a NaN
+    const error = formatError(() => validateTensorData('Q4_K', brokenMin, 'model.gguf', 'output.weight'));
+    expect(error.message).toBe("model.gguf: tensor 'output.weight' block 1 min scale dmin: is NaN (elements 256 to 511); Q4_K scales must be finite");
   });
 
   it('refuses types it cannot check', () => {
-    expect(() => validateTensorData('Q6_K', new Uint8Array(210), 'model.gguf', 'w')).toThrow(UnsupportedTensorTypeError);
+    expect(() => validateTensorData('Q5_K', new Uint8Array(176), 'model.gguf', 'w')).toThrow(UnsupportedTensorTypeError);
   });
 });
