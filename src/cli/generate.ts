@@ -5,14 +5,17 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Command } from 'commander';
-import { defaultModelPath, loadModel } from '../model/load-file.js';
+import { availableParallelism } from 'node:os';
+import { InvalidArgumentError } from 'commander';
+import { kernelChoices, loadModel, type KernelChoice, type LoadOptions } from '../model/load-file.js';
+import { inferenceThreadsMax } from '../model/parallel/index.js';
 import { generate, traceTopCandidatesMax, type GenerationStep } from '../model/generate.js';
 import { defaultSamplerSettings, type SamplerSettings } from '../model/sampler.js';
 import { collect, integerOption, numberOption } from './options.js';
 
 /** Options shared by `generate` and the interactive prompt of `start`. */
 export interface SamplingOptions {
-  model: string;
+  model?: string;
   seed?: number;
   temperature: number;
   topK: number;
@@ -22,6 +25,8 @@ export interface SamplingOptions {
   repeatLastN: number;
   maxTokens: number;
   stop?: string[];
+  threads: number;
+  kernels: KernelChoice;
 }
 
 export const maxTokensDefault = 100;
@@ -29,7 +34,7 @@ export const maxTokensLimit = 1_000_000;
 
 export function addSamplingOptions(command: Command): Command {
   return command
-    .option('-m, --model <file.gguf>', 'GGUF model file (default: the built-in model)', defaultModelPath)
+    .option('-m, --model <file.gguf>', 'GGUF model file (default: the built-in model, models/nines-kjv.gguf)')
     .option('-s, --seed <n>', 'seed of the sampler; the same seed gives the same text (default: random, printed)', integerOption('--seed', 0, Number.MAX_SAFE_INTEGER))
     .option('-t, --temperature <t>', 'randomness: 0 = always the most likely token', numberOption('--temperature', 0, 100), defaultSamplerSettings.temperature)
     .option('--top-k <k>', 'sample among the k most likely tokens (0 = all)', integerOption('--top-k', 0, 10_000_000), defaultSamplerSettings.topK)
@@ -38,7 +43,19 @@ export function addSamplingOptions(command: Command): Command {
     .option('--repeat-penalty <x>', 'make recently seen tokens less likely (1 = off)', numberOption('--repeat-penalty', Number.MIN_VALUE, 100), 1.1)
     .option('--repeat-last-n <n>', 'how many recent tokens the repeat penalty looks at', integerOption('--repeat-last-n', 0, 65536), defaultSamplerSettings.repetitionWindow)
     .option('-n, --max-tokens <n>', 'stop after this many generated tokens', integerOption('--max-tokens', 1, maxTokensLimit), maxTokensDefault)
-    .option('--stop <text>', 'stop when this text is generated (repeatable)', collect);
+    .option('--stop <text>', 'stop when this text is generated (repeatable)', collect)
+    .option('--threads <n>', `threads computing the model (1 to ${inferenceThreadsMax}; the same seed gives the same text on any number)`, integerOption('--threads', 1, inferenceThreadsMax), availableParallelism())
+    .option('--kernels <kind>', 'matrix kernels: wasm (WebAssembly SIMD), js (plain TypeScript) or auto (wasm where it can run the model)', kernelOption, 'auto');
+}
+
+function kernelOption(value: string): KernelChoice {
+  if (!(kernelChoices as readonly string[]).includes(value)) throw new InvalidArgumentError(`--kernels must be one of ${kernelChoices.join(', ')}, got '${value}'.`);
+  return value as KernelChoice;
+}
+
+/** How `generate` and `start` load the model. */
+export function loadOptionsOf(options: SamplingOptions): LoadOptions {
+  return { threads: Math.min(options.threads, inferenceThreadsMax), kernels: options.kernels };
 }
 
 export function samplerSettingsOf(options: SamplingOptions): SamplerSettings {
@@ -61,7 +78,7 @@ export function registerGenerate(program: Command): void {
     .option('--trace', 'show every step: prompt tokens, then each sampled token with its top candidates')
     .option('--trace-top <n>', 'candidates shown per step with --trace', integerOption('--trace-top', 1, traceTopCandidatesMax), 5)
     .action(async (prompt: string, options: SamplingOptions & { trace?: boolean; traceTop: number }) => {
-      const loaded = loadModel(options.model);
+      const loaded = loadModel(options.model, loadOptionsOf(options));
       const seed = options.seed ?? randomInt(0, 2 ** 31);
       if (options.seed === undefined) process.stderr.write(`seed ${seed} (repeat this run with --seed ${seed})\n`);
       const steps = generate({
@@ -74,8 +91,12 @@ export function registerGenerate(program: Command): void {
         trace: options.trace === true,
         traceTopCandidates: options.traceTop,
       });
-      if (options.trace === true) await printTrace(steps, prompt, (id) => loaded.tokenizer.tokenText(id));
-      else await printStream(steps, prompt);
+      try {
+        if (options.trace === true) await printTrace(steps, prompt, (id) => loaded.tokenizer.tokenText(id));
+        else await printStream(steps, prompt);
+      } finally {
+        await loaded.close();
+      }
     });
 }
 

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { loadModel, type LoadedModel } from '../model/load-file.js';
 import { generate } from '../model/generate.js';
-import { addSamplingOptions, samplerSettingsOf, type SamplingOptions } from './generate.js';
+import { addSamplingOptions, loadOptionsOf, samplerSettingsOf, type SamplingOptions } from './generate.js';
 
 const helpText = `Type some text and press Enter: the model continues it, token by token.
 Commands:
@@ -24,8 +24,12 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('interactive prompt on the built-in model (the swarm comes in a later release)');
   addSamplingOptions(command).action(async (options: SamplingOptions) => {
-    const loaded = loadModel(options.model);
-    await runPrompt(loaded, options);
+    const loaded = loadModel(options.model, loadOptionsOf(options));
+    try {
+      await runPrompt(loaded, options);
+    } finally {
+      await loaded.close();
+    }
   });
 }
 

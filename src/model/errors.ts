@@ -82,3 +82,25 @@ export class GenerationRequestError extends Error {
     super(`generation request ${field}: ${problem}`);
   }
 }
+
+/** A call on an inference session (or model) after close() released its buffers and threads. */
+export class SessionClosedError extends Error {
+  override name = 'SessionClosedError';
+  readonly code = 'SESSION_CLOSED';
+
+  constructor(readonly caller: string) {
+    super(`${caller}: the session was closed; start a new one`);
+  }
+}
+
+/** A kernel worker thread died or failed; the model cannot compute on that pool any more. */
+export class ComputeWorkerError extends Error {
+  override name = 'ComputeWorkerError';
+  readonly code = 'COMPUTE_WORKER';
+}
+
+/** The kernels asked for (`--kernels wasm`) cannot run this model or on this runtime. */
+export class KernelChoiceError extends Error {
+  override name = 'KernelChoiceError';
+  readonly code = 'KERNEL_CHOICE';
+}

@@ -94,33 +94,38 @@ export async function* generate(request: GenerationRequest): AsyncGenerator<Gene
     return;
   }
   const session = new InferenceSession(model, { contextLength: run.contextLength });
-  let logits = run.prefill(session);
-  for (;;) {
-    const history = run.history;
-    const traced = run.traceCount > 0 ? run.sampler.sampleTraced(logits, history, run.traceCount) : undefined;
-    const token = traced?.token ?? run.sampler.sample(logits, history);
-    if (token === tokenizer.eosTokenId) {
-      yield run.end('eos');
-      return;
+  // The KV cache may live in the model's kernel memory: give it back as soon as the generation ends or is abandoned.
+  try {
+    let logits = run.prefill(session);
+    for (;;) {
+      const history = run.history;
+      const traced = run.traceCount > 0 ? run.sampler.sampleTraced(logits, history, run.traceCount) : undefined;
+      const token = traced?.token ?? run.sampler.sample(logits, history);
+      if (token === tokenizer.eosTokenId) {
+        yield run.end('eos');
+        return;
+      }
+      const position = run.history.length;
+      const { text, end } = run.accept(token);
+      yield {
+        kind: 'token',
+        id: token,
+        text,
+        position,
+        samplerState: run.sampler.state(),
+        ...(traced && {
+          probability: traced.probability,
+          candidates: traced.candidates.map(({ id, probability }) => ({ id, text: tokenizer.tokenText(id), probability })),
+        }),
+      };
+      if (end !== undefined) {
+        yield run.end(end);
+        return;
+      }
+      logits = session.forward(token, position);
     }
-    const position = run.history.length;
-    const { text, end } = run.accept(token);
-    yield {
-      kind: 'token',
-      id: token,
-      text,
-      position,
-      samplerState: run.sampler.state(),
-      ...(traced && {
-        probability: traced.probability,
-        candidates: traced.candidates.map(({ id, probability }) => ({ id, text: tokenizer.tokenText(id), probability })),
-      }),
-    };
-    if (end !== undefined) {
-      yield run.end(end);
-      return;
-    }
-    logits = session.forward(token, position);
+  } finally {
+    session.close();
   }
 }
 
@@ -185,11 +190,13 @@ class GenerationRun {
     return undefined;
   }
 
-  /** Runs the prompt and any resumed tokens through the model; returns the logits for the next token. */
+  /**
+   * Runs the prompt and any resumed tokens through the model, as one batch (the same
+   * bits as token by token, so a resumed run continues exactly); returns the logits for
+   * the next token.
+   */
   prefill(session: InferenceSession): Float32Array {
-    let logits: Float32Array | undefined;
-    for (let position = 0; position < this.history.length; position++) logits = session.forward(this.history[position], position);
-    return logits!;
+    return session.forwardBatch(this.history, 0);
   }
 
   /** Records a generated token; returns its text and, if generation ends with it, why. */

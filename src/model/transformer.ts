@@ -1,12 +1,18 @@
 /**
  * A Llama-style transformer (llama and qwen2 flavours) as a set of checked weights.
  * The forward pass lives in ./inference-session.ts; this file turns GGUF tensors into
- * the weights it reads, refusing anything that does not fit the config.
+ * the weights it reads, refusing anything that does not fit the config, and chooses
+ * the kernels its products run on: the TypeScript ones, or (given a KernelBackend) the
+ * WebAssembly ones on one or more threads, with the weights copied into kernel memory.
  */
 import { type ModelConfig, configProblems, expectedShapes, headDimOf, tensorNames } from './config.js';
 import type { GgmlType } from './gguf/types.js';
 import { ModelFormatError } from './errors.js';
 import { type KernelMatrix, matrixProblem, prepareMatrix, rowToFloat32 } from './kernels/index.js';
+import { hasWasmKernel } from './kernels/wasm/index.js';
+import { ForwardWorkspace, prefillTokensMax } from './forward-workspace.js';
+import type { KernelBackend } from './parallel/backend.js';
+import { type Products, TypeScriptProducts, WasmProducts } from './parallel/products.js';
 
 export { InferenceSession, type InferenceSessionOptions, kvCacheBytesMax } from './inference-session.js';
 
@@ -40,27 +46,52 @@ export interface ModelWeights {
   output: KernelMatrix; // (vocab, dim); the token embedding itself when tied
 }
 
+export interface TransformerOptions {
+  /**
+   * Run the products on the WebAssembly kernels of this backend (which the model then
+   * owns: close() stops its threads). Tensors not already in its memory are copied in.
+   * Without one, the model runs on the TypeScript kernels.
+   */
+  backend?: KernelBackend;
+}
+
 export class Transformer {
+  /** Runs the forward pass's matrix products. */
+  readonly products: Products;
+  /** The activations every session shares on the WebAssembly kernels (see forward-workspace.ts); undefined on the TypeScript kernels. */
+  readonly sharedWorkspace: ForwardWorkspace | undefined;
+
   private constructor(
     readonly config: ModelConfig,
     readonly weights: ModelWeights,
     /** Where the weights came from, for messages. */
     readonly source: string,
-  ) {}
+    readonly backend: KernelBackend | undefined,
+  ) {
+    this.products = backend === undefined ? new TypeScriptProducts() : new WasmProducts(backend);
+    this.sharedWorkspace = backend === undefined ? undefined : new ForwardWorkspace(config, prefillTokensMax, (count) => backend.memory.floats(count));
+  }
 
   /**
    * Checks that `tensors` holds exactly the weights `config` needs, each with the right
-   * dims and a supported type, and wraps them without copying (unless misaligned).
+   * dims and a supported type, and wraps them without copying (unless misaligned, or
+   * they must move into the backend's memory).
    */
-  static fromTensors(config: ModelConfig, tensors: ReadonlyMap<string, WeightTensor>, source: string): Transformer {
+  static fromTensors(config: ModelConfig, tensors: ReadonlyMap<string, WeightTensor>, source: string, options: TransformerOptions = {}): Transformer {
     const problems = configProblems(config);
     if (problems.length > 0) throw new ModelFormatError(source, 'config', `invalid model config: ${problems.join('; ')}`);
     const shapes = expectedShapes(config);
     checkTensorSet(config, shapes, tensors, source);
+    const backend = options.backend;
+    if (backend !== undefined) {
+      const unsupported = [...tensors].find(([, tensor]) => !hasWasmKernel(tensor.type));
+      if (unsupported !== undefined) throw new ModelFormatError(source, unsupported[0], `type ${unsupported[1].type} has no WebAssembly kernel yet; run this model on the TypeScript kernels (--kernels js)`);
+    }
     const matrix = (name: string): KernelMatrix => {
       const { rows, cols } = shapes.get(name)!;
       const tensor = tensors.get(name)!;
-      return prepareMatrix(tensor.type, rows, cols, tensor.data);
+      const data = backend === undefined || backend.memory.owns(tensor.data) ? tensor.data : backend.memory.copyIn(tensor.data);
+      return prepareMatrix(tensor.type, rows, cols, data);
     };
     const vector = (name: string) => toFloat32(matrix(name));
     const optionalVector = (name: string) => (tensors.has(name) ? vector(name) : undefined);
@@ -87,12 +118,22 @@ export class Transformer {
       layers,
       outputNorm: vector(tensorNames.outputNorm),
       output: config.tiedEmbeddings ? tokenEmbedding : matrix(tensorNames.output),
-    }, source);
+    }, source, backend);
   }
 
   /** Head width: dim / headCount. */
   get headDim(): number {
     return headDimOf(this.config);
+  }
+
+  /** Which kernels run the products, and on how many threads. */
+  get kernels(): { kind: 'wasm' | 'typescript'; threads: number } {
+    return this.backend === undefined ? { kind: 'typescript', threads: 1 } : { kind: 'wasm', threads: this.backend.threadCount };
+  }
+
+  /** Stops the kernel threads, if any. The model cannot compute afterwards. */
+  async close(): Promise<void> {
+    await this.backend?.close();
   }
 }
 

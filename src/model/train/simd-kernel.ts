@@ -20,7 +20,7 @@
 import { assert } from '../../core/assert.js';
 import { TrainingConfigError } from './errors.js';
 import { multiplyPlain, type MatrixMultiplier, type MatrixOperand } from './multiply.js';
-import { assembleModule, code, op, valueType, type Code } from './wasm-assembler.js';
+import { assembleModule, code, op, valueType, type Code } from '../wasm/assembler.js';
 
 /**
  * The slice of the WebAssembly JavaScript API this file uses. The project compiles

@@ -17,7 +17,7 @@ const config: ModelConfig = {
   architecture: 'llama', vocabSize: 32, dim: 32, hiddenDim: 64, layerCount: 2, headCount: 4, kvHeadCount: 2,
   contextLength: 16, ropeFreqBase: 10000, normEpsilon: 1e-5, tiedEmbeddings: true,
 };
-const pool: WorkerPoolOptions = { threadCount: 2, execArgv: ['--import', new URL('./support/typescript-loader.mjs', import.meta.url).href] };
+const pool: WorkerPoolOptions = { threadCount: 2, execArgv: ['--import', new URL('../../../scripts/typescript-loader.mjs', import.meta.url).href] };
 const layout = layoutOf(config);
 const batch = 5; // shards of 3 and 2 sequences
 const seqLen = 16;
