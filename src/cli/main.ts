@@ -11,6 +11,7 @@ import { registerModel } from './model.js';
 import { registerTrain } from './train.js';
 import { registerCluster } from './cluster.js';
 import { registerStart } from './start.js';
+import { registerChat } from './chat.js';
 import { describeError } from './errors.js';
 
 const program = new Command();
@@ -22,6 +23,7 @@ program
   .exitOverride();
 
 registerStart(program);
+registerChat(program);
 registerGenerate(program);
 registerTokenize(program);
 registerModel(program);

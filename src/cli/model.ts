@@ -11,8 +11,9 @@ export function registerModel(program: Command): void {
     .command('info')
     .description('architecture, hyper-parameters, parameter count, tensors and their types')
     .argument('[file]', 'a GGUF model file (default: the built-in model)')
-    .action((file: string | undefined) => {
-      const loaded = loadModel(file);
+    .action(async (file: string | undefined) => {
+      // One thread: describing a model computes nothing.
+      const loaded = loadModel(file, { threads: 1 });
       const { config } = loaded;
       let parameters = 0;
       for (const tensor of loaded.tensors) parameters += tensor.dims.reduce((a, b) => a * b, 1);
@@ -27,6 +28,7 @@ export function registerModel(program: Command): void {
       out.push(`embeddings    ${config.tiedEmbeddings ? 'tied (the token embedding is also the output projection)' : 'untied'}`);
       out.push(`rope base     ${config.ropeFreqBase}, rms epsilon ${Number(config.normEpsilon.toPrecision(6))}`);
       out.push(`tensor types  supported: ${supportedTensorTypes.join(', ')}`);
+      out.push(`chat template ${loaded.chatTemplate.kind === 'gguf' ? "the file's own (tokenizer.chat_template)" : 'none in the file: nines chat uses the plain template'}`);
       out.push('');
       out.push('tensors');
       const nameWidth = Math.max(...loaded.tensors.map((t) => t.name.length));
@@ -34,6 +36,7 @@ export function registerModel(program: Command): void {
         out.push(`  ${tensor.name.padEnd(nameWidth)}  ${tensor.type.padEnd(5)} [${tensor.dims.join(', ')}]  ${formatBytes(tensor.byteLength)}`);
       }
       process.stdout.write(out.join('\n') + '\n');
+      await loaded.close();
     });
   registerQuantize(model);
 }

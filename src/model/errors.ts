@@ -104,3 +104,16 @@ export class KernelChoiceError extends Error {
   override name = 'KernelChoiceError';
   readonly code = 'KERNEL_CHOICE';
 }
+
+/** A chat template that cannot be used, or a conversation it cannot render. */
+export class ChatTemplateError extends Error {
+  override name = 'ChatTemplateError';
+  readonly code = 'CHAT_TEMPLATE';
+
+  constructor(
+    readonly subject: string,
+    readonly problem: string,
+  ) {
+    super(`${subject}: ${problem}`);
+  }
+}

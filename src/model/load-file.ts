@@ -19,6 +19,7 @@ import { KernelMemory, hasWasmKernel, kernelMemoryBytesMax, wasmKernelsAvailable
 import type { KernelBackend } from './parallel/backend.js';
 import { type ThreadOptions, checkThreadCount, createKernelBackend, defaultThreadCount } from './parallel/thread-pool-shell.js';
 import { KernelChoiceError } from './errors.js';
+import { ChatTemplate } from './chat-template.js';
 
 /** Which kernels compute: 'auto' takes the WebAssembly ones where they can run this model, else the TypeScript ones. */
 export const kernelChoices = ['auto', 'wasm', 'js'] as const;
@@ -37,6 +38,8 @@ export interface LoadedModel {
   name: string;
   config: ModelConfig;
   tokenizer: BpeTokenizer;
+  /** The file's `tokenizer.chat_template`, or the plain template when it has none. */
+  chatTemplate: ChatTemplate;
   transformer: Transformer;
   tensors: GgufTensorInfo[];
   fileBytes: number;
@@ -51,6 +54,7 @@ export function loadModel(path: string = defaultModelPath, options: LoadOptions 
   try {
     const config = configFromGgufMetadata(file.metadata, path, file.tensors.map((tensor) => tensor.name));
     const tokenizer = tokenizerFromGgufMetadata(file.metadata, path);
+    const chatTemplate = chatTemplateOf(file.metadata, tokenizer, path);
     const memory = kernelMemoryFor(file.tensors, options.kernels ?? 'auto', path);
     const weights = new Map<string, WeightTensor>();
     for (const info of file.tensors) {
@@ -61,13 +65,19 @@ export function loadModel(path: string = defaultModelPath, options: LoadOptions 
     backend = memory === undefined ? undefined : createKernelBackend(memory, { ...options, threads });
     const transformer = Transformer.fromTensors(config, weights, path, { backend });
     const name = metadataOptionalString(file.metadata, 'general.name', path) ?? path;
-    return { path, name, config, tokenizer, transformer, tensors: file.tensors, fileBytes: file.fileSize, close: () => transformer.close() };
+    return { path, name, config, tokenizer, chatTemplate, transformer, tensors: file.tensors, fileBytes: file.fileSize, close: () => transformer.close() };
   } catch (error) {
     void backend?.close();
     throw error;
   } finally {
     file.close();
   }
+}
+
+function chatTemplateOf(metadata: Parameters<typeof metadataOptionalString>[0], tokenizer: BpeTokenizer, path: string): ChatTemplate {
+  const source = metadataOptionalString(metadata, 'tokenizer.chat_template', path);
+  const tokenString = (id: number | undefined): string | undefined => (id === undefined ? undefined : tokenizer.tokenText(id));
+  return ChatTemplate.fromModel(source, { bosToken: tokenString(tokenizer.bosTokenId), eosToken: tokenString(tokenizer.eosTokenId) }, path);
 }
 
 /** Weights may fill at most this share of a kernel memory; the rest holds activations and KV caches. */

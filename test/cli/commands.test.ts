@@ -82,12 +82,22 @@ describe('nines tokenize, model info and start', () => {
     expect(status).toBe(0);
     expect(stdout).toMatch(/architecture\s+llama \(supported: llama, qwen2\)/);
     expect(stdout).toMatch(/token_embd\.weight\s+F32/);
+    expect(stdout).toMatch(/chat template none in the file: nines chat uses the plain template/);
   });
 
   it('model info refuses a file that is not GGUF, naming the file and the field', () => {
     const { status, stderr } = nines(['model', 'info', fileURLToPath(import.meta.url)]);
     expect(status).not.toBe(0);
     expect(stderr).toMatch(/commands\.test\.ts: header\.magic: .*not a GGUF file/);
+  });
+
+  it('chat keeps the conversation, renders it with the plain template, and forgets it on /reset', () => {
+    const { status, stdout } = nines(['chat', '--seed', '1', '--max-tokens', '6', '--system', 'Speak as a prophet.'], 'Who made the heaven?\n/history\n/reset\n/history\n/quit\n');
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/nines chat: nines-kjv, the plain chat template \(the file has none\)/);
+    // The history shows the system message, the question and the model's answer, in the plain template's turns.
+    expect(stdout).toMatch(/System: Speak as a prophet\.\n\nUser: Who made the heaven\?\n\nAssistant: \S+/);
+    expect(stdout).toMatch(/conversation forgotten\n(> )*System: Speak as a prophet\.\n/);
   });
 
   it('start reads prompts from standard input and continues each one', () => {
