@@ -5,7 +5,12 @@
  * tokens per second and nines' ratio to llama.cpp at the same thread count.
  *
  *   node --import ./scripts/typescript-loader.mjs bench/decode-speed.ts \
- *     [--model file.gguf ...] [--tokens 64] [--llama-cpp <dir holding node_modules/node-llama-cpp>]
+ *     [--model file.gguf ...] [--tokens 64] [--threads 1,2] [--no-js] [--repeat 1]
+ *     [--llama-cpp <dir holding node_modules/node-llama-cpp>]
+ *
+ * --threads limits the thread counts measured, --no-js skips the (slow) TypeScript
+ * kernels, and --repeat measures each engine that many times in turn (nines, llama.cpp,
+ * nines, ...), so that the ratios compare runs taken back to back on a noisy machine.
  *
  * Without --model it measures the default model and a random llama of about 100M
  * parameters (F32 and Q8_0, about 88M with the default vocabulary), written once to tmp/. llama.cpp is skipped unless
@@ -172,13 +177,17 @@ async function main(): Promise<void> {
   }
   const llamaCpp = await importLlamaCpp();
   if (llamaCpp === undefined) process.stdout.write('llama.cpp: node-llama-cpp not found (npm --prefix bench i node-llama-cpp@3.21.1, or --llama-cpp DIR); nines only\n');
+  const threadCounts = (argumentValues('--threads')[0] ?? '1,2').split(',').map(Number);
+  const repeat = Number(argumentValues('--repeat')[0] ?? 1);
   for (const file of files) {
     process.stdout.write(`\n${path.basename(file)}\n${'engine'.padEnd(16)}threads  prefill tok/s  decode tok/s  share of decode in products\n`);
     const results: Measurement[] = [];
-    const runs: Array<() => Promise<Measurement> | Measurement> = [() => measureNines(file, 'js', 1, Math.min(decodeTokens, 24))];
-    for (const threads of [1, 2]) {
-      runs.push(() => measureNines(file, 'wasm', threads, decodeTokens));
-      if (llamaCpp !== undefined) runs.push(() => measureLlamaCpp(llamaCpp, file, threads, decodeTokens));
+    const runs: Array<() => Promise<Measurement> | Measurement> = process.argv.includes('--no-js') ? [] : [() => measureNines(file, 'js', 1, Math.min(decodeTokens, 24))];
+    for (const threads of threadCounts) {
+      for (let pass = 0; pass < repeat; pass++) {
+        runs.push(() => measureNines(file, 'wasm', threads, decodeTokens));
+        if (llamaCpp !== undefined) runs.push(() => measureLlamaCpp(llamaCpp, file, threads, decodeTokens));
+      }
     }
     for (const run of runs) {
       const result = await run();
@@ -186,10 +195,12 @@ async function main(): Promise<void> {
       const share = result.productShare === undefined ? '' : `${(100 * result.productShare).toFixed(0)}%`;
       process.stdout.write(`${result.engine.padEnd(16)}${String(result.threads).padStart(7)}  ${result.prefillTokensPerSecond.toFixed(1).padStart(13)}  ${result.decodeTokensPerSecond.toFixed(1).padStart(12)}  ${share}\n`);
     }
-    for (const result of results.filter((r) => r.engine === 'nines wasm')) {
-      const peer = results.find((other) => other.engine === 'llama.cpp' && other.threads === result.threads);
-      if (peer !== undefined) process.stdout.write(`ratio nines wasm / llama.cpp, ${result.threads} thread(s): decode ${(result.decodeTokensPerSecond / peer.decodeTokensPerSecond).toFixed(2)}x, prefill ${(result.prefillTokensPerSecond / peer.prefillTokensPerSecond).toFixed(2)}x\n`);
-    }
+    // Each nines run against the llama.cpp run right after it.
+    results.forEach((result, index) => {
+      const peer = results[index + 1];
+      if (result.engine !== 'nines wasm' || peer?.engine !== 'llama.cpp') return;
+      process.stdout.write(`ratio nines wasm / llama.cpp, ${result.threads} thread(s): decode ${(result.decodeTokensPerSecond / peer.decodeTokensPerSecond).toFixed(2)}x, prefill ${(result.prefillTokensPerSecond / peer.prefillTokensPerSecond).toFixed(2)}x\n`);
+    });
   }
 }
 

@@ -157,7 +157,7 @@ describe('a random llama model, quantized', () => {
   // residual stream. Measured (worst position): q8_0 0.026, q6_k 0.089, q4_k_m 0.37.
   const bounds: Record<string, number> = { q8_0: 0.035, q6_k: 0.12, q4_k_m: 0.45 };
   for (const mix of ['q4_k_m', 'q6_k'] as const) {
-    it(`${mix}: runs through Transformer and InferenceSession with logits within ${bounds[mix]} (relative RMS) of the F32 model's, and exactly those of its dequantized weights`, () => {
+    it(`${mix}: runs through Transformer and InferenceSession with logits within ${bounds[mix]} (relative RMS) of the F32 model's, and those of its dequantized weights within 8-bit activation rounding`, () => {
       const plan = planQuantization(tensorList(config), mix);
       const quantized = new Map<string, WeightTensor>();
       const dequantized = new Map<string, WeightTensor>();
@@ -173,8 +173,9 @@ describe('a random llama model, quantized', () => {
       tokens.forEach((token, position) => {
         const logits = Array.from(session.forward(token, position));
         expect(relativeDifference(referenceLogits[position], logits), `position ${position}`).toBeLessThan(bounds[mix]);
-        // The kernels multiply exactly the numbers the dequantizer gives, up to float32 rounding.
-        expect(relativeDifference(sameWeights.forward(token, position), logits), `position ${position}`).toBeLessThan(1e-5);
+        // The kernels multiply the numbers the dequantizer gives, by activations rounded to 8 bits as llama.cpp's
+        // are (src/model/kernels/activations.ts; test/model/kernels checks the products exactly): measured 0.021.
+        expect(relativeDifference(sameWeights.forward(token, position), logits), `position ${position}`).toBeLessThan(0.04);
       });
     });
   }

@@ -2,21 +2,44 @@
  * The dumbest correct forward pass we could write: Float64 everywhere, nested loops, no
  * buffers reused, the weights decoded by the tests' own decoder. The real forward pass is
  * checked against it.
+ *
+ * Like llama.cpp (and nines), it multiplies Q8_0 weights by activations rounded to Q8_0
+ * blocks: per 32, the scale d = max|x| / 127 rounded to a half, and q = x * (127 / max|x|)
+ * rounded to the nearest integer, ties to even, in float32; the product then sees d * q.
  */
 import { type ModelConfig, tensorNames } from '../../src/model/config.js';
 import type { WeightTensor } from '../../src/model/transformer.js';
-import { type TestTensorType, decodeTensor } from './helpers.js';
+import { type TestTensorType, decodeTensor, halfBits, halfValue } from './helpers.js';
 
-type Matrix = { rows: number; cols: number; values: Float64Array };
+type Matrix = { type: TestTensorType; rows: number; cols: number; values: Float64Array };
 
 function load(tensors: ReadonlyMap<string, WeightTensor>, name: string): Matrix {
   const tensor = tensors.get(name)!;
   const cols = tensor.dims[0];
   const rows = tensor.dims[1] ?? 1;
-  return { rows, cols, values: decodeTensor(tensor.type as TestTensorType, tensor.data, rows * cols) };
+  const type = tensor.type as TestTensorType;
+  return { type, rows, cols, values: decodeTensor(type, tensor.data, rows * cols) };
 }
 
-function multiply(matrix: Matrix, x: number[]): number[] {
+/** x as a Q8_0 activation: d * q per block of 32 (see the file comment). */
+function roundedToQ8_0(x: number[]): number[] {
+  const out: number[] = [];
+  for (let start = 0; start < x.length; start += 32) {
+    const block = x.slice(start, start + 32).map(Math.fround);
+    const amax = Math.max(...block.map(Math.abs));
+    const d = halfValue(halfBits(Math.fround(amax / 127)));
+    const multiplier = amax === 0 ? 0 : Math.fround(127 / amax);
+    for (const value of block) {
+      const scaled = Math.fround(value * multiplier);
+      const nearest = Math.abs(scaled % 1) === 0.5 ? 2 * Math.round(scaled / 2) : Math.round(scaled);
+      out.push(d * nearest);
+    }
+  }
+  return out;
+}
+
+function multiply(matrix: Matrix, input: number[]): number[] {
+  const x = matrix.type === 'Q8_0' ? roundedToQ8_0(input) : input;
   const out: number[] = [];
   for (let r = 0; r < matrix.rows; r++) {
     let sum = 0;

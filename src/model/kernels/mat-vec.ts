@@ -1,17 +1,19 @@
 /**
- * Matrix-vector products and row lookups over F32, F16 and Q8_0 weights, dequantizing
- * on the fly (Q4_0, Q5_0, Q4_K and Q6_K in ./block-mat-vec.ts). These are the inner loops of inference (nearly all of its time), kept
- * behind a narrow interface so that a WASM SIMD version can replace them.
+ * Matrix-vector products and row lookups over every kernel type, dequantizing on the
+ * fly. These are the inner loops of inference (nearly all of its time) on the TypeScript
+ * kernels, and the reference the WebAssembly kernels are held to.
  *
- * Determinism: every dot product accumulates in the same fixed order — four interleaved
- * partial sums over the row (Q8_0: per block, then block by block), added as
- * (s0 + s1) + (s2 + s3) — so a result depends only on the inputs, never on timing.
+ * F32 and F16 weights multiply float32 activations: four interleaved partial sums over
+ * the row, added as (s0 + s1) + (s2 + s3). Quantized weights multiply activations
+ * quantized to 8 bits, in integers (integer-mat-vec.ts says in which order), exactly as
+ * the WebAssembly kernels do. Either way a result depends only on the inputs.
  */
 import { assert } from '../../core/assert.js';
 import { ggmlBlockLayout } from '../gguf/types.js';
 import { dequantizeQ4_0Block, dequantizeQ4_KBlock, dequantizeQ5_0Block, dequantizeQ6_KBlock } from '../quant/index.js';
-import { matVecQ4_0, matVecQ4_K, matVecQ5_0, matVecQ6_K } from './block-mat-vec.js';
+import { type QuantizedActivations, quantizeActivations, quantizedActivations } from './activations.js';
 import { halfToFloatTable } from './f16.js';
+import { matVecQ4_0Integer, matVecQ4_KInteger, matVecQ5_0Integer, matVecQ6_KInteger, matVecQ8_0Integer } from './integer-mat-vec.js';
 import { type ByteBlockType, type KernelMatrix, q8BlockBytes, q8BlockSize } from './matrix.js';
 
 /** Decodes one block of a type at bytes[at] into out[outStart, ...), as llama.cpp's dequantize_row_* does. */
@@ -22,24 +24,37 @@ const blockDecoders: Record<ByteBlockType, (bytes: Uint8Array, at: number, out: 
   Q6_K: dequantizeQ6_KBlock,
 };
 
-/** out[r] = sum_c weight[r, c] * x[c], for every row r. */
+/** Quantized activations by kind, grown when a wider matrix comes along, so that the steady state allocates nothing. */
+const scratch = { Q8_0: quantizedActivations('Q8_0', 0), Q8_K: quantizedActivations('Q8_K', 0) };
+
+function quantizedScratch(kind: 'Q8_0' | 'Q8_K', x: Float32Array, cols: number): QuantizedActivations {
+  if (scratch[kind].quants.length < cols) scratch[kind] = quantizedActivations(kind, cols);
+  quantizeActivations(scratch[kind], x, cols);
+  return scratch[kind];
+}
+
+/**
+ * out[r] = sum_c weight[r, c] * x[c], for every row r. Quantized weights multiply x
+ * quantized to 8 bits first, as llama.cpp does (activations.ts, integer-mat-vec.ts).
+ */
 export function matVec(out: Float32Array, weight: KernelMatrix, x: Float32Array): void {
   assert(out.length >= weight.rows && x.length >= weight.cols, `matVec: out has ${out.length} of ${weight.rows} rows, x has ${x.length} of ${weight.cols} columns`);
+  const { rows, cols } = weight;
   switch (weight.type) {
     case 'F32':
-      return matVecF32(out, weight.values, weight.rows, weight.cols, x);
+      return matVecF32(out, weight.values, rows, cols, x);
     case 'F16':
-      return matVecF16(out, weight.halves, weight.rows, weight.cols, x);
+      return matVecF16(out, weight.halves, rows, cols, x);
     case 'Q8_0':
-      return matVecQ8(out, weight.halves, weight.quants, weight.rows, weight.cols, x);
+      return matVecQ8_0Integer(out, weight.halves, weight.quants, rows, cols, quantizedScratch('Q8_0', x, cols));
     case 'Q4_0':
-      return matVecQ4_0(out, weight.bytes, weight.rows, weight.cols, x);
+      return matVecQ4_0Integer(out, weight.bytes, rows, cols, quantizedScratch('Q8_0', x, cols));
     case 'Q5_0':
-      return matVecQ5_0(out, weight.bytes, weight.rows, weight.cols, x);
+      return matVecQ5_0Integer(out, weight.bytes, rows, cols, quantizedScratch('Q8_0', x, cols));
     case 'Q4_K':
-      return matVecQ4_K(out, weight.bytes, weight.rows, weight.cols, x);
+      return matVecQ4_KInteger(out, weight.bytes, rows, cols, quantizedScratch('Q8_K', x, cols));
     case 'Q6_K':
-      return matVecQ6_K(out, weight.bytes, weight.rows, weight.cols, x);
+      return matVecQ6_KInteger(out, weight.bytes, rows, cols, quantizedScratch('Q8_K', x, cols));
   }
 }
 
@@ -117,31 +132,5 @@ function matVecF16(out: Float32Array, halves: Uint16Array, rows: number, cols: n
     }
     for (let c = unrolledEnd; c < cols; c++) s0 += table[halves[base + c]] * x[c];
     out[r] = s0 + s1 + (s2 + s3);
-  }
-}
-
-function matVecQ8(out: Float32Array, halves: Uint16Array, quants: Int8Array, rows: number, cols: number, x: Float32Array): void {
-  const table = halfToFloatTable;
-  const blocksPerRow = cols / q8BlockSize;
-  const halvesPerBlock = q8BlockBytes / 2;
-  for (let r = 0; r < rows; r++) {
-    let sum = 0;
-    for (let b = 0; b < blocksPerRow; b++) {
-      const block = r * blocksPerRow + b;
-      const quantBase = block * q8BlockBytes + 2;
-      const xBase = b * q8BlockSize;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let j = 0; j < q8BlockSize; j += 4) {
-        s0 += quants[quantBase + j] * x[xBase + j];
-        s1 += quants[quantBase + j + 1] * x[xBase + j + 1];
-        s2 += quants[quantBase + j + 2] * x[xBase + j + 2];
-        s3 += quants[quantBase + j + 3] * x[xBase + j + 3];
-      }
-      sum += table[halves[block * halvesPerBlock]] * (s0 + s1 + (s2 + s3));
-    }
-    out[r] = sum;
   }
 }

@@ -13,6 +13,7 @@
  */
 import type { GgmlType } from '../gguf/types.js';
 import { ggmlBlockLayout } from '../gguf/types.js';
+import type { ActivationKind } from './activations.js';
 
 /** The tensor types the kernels can multiply. */
 export const kernelTypes = ['F32', 'F16', 'Q8_0', 'Q4_0', 'Q5_0', 'Q4_K', 'Q6_K'] as const;
@@ -38,6 +39,22 @@ export type KernelMatrix =
       readonly quants: Int8Array;
     }
   | { readonly type: ByteBlockType; readonly rows: number; readonly cols: number; readonly bytes: Uint8Array };
+
+/**
+ * The activations each weight type is multiplied with, as in llama.cpp's CPU backend
+ * (the vec_dot_type of ggml-cpu's type traits): float32 for F32 and F16 weights (llama.cpp
+ * rounds F16's activations to halves; nines does not), Q8_0 blocks for Q8_0, Q4_0 and
+ * Q5_0, Q8_K blocks for the K-quants. See activations.ts.
+ */
+export const activationKinds: Record<KernelType, ActivationKind> = {
+  F32: 'F32',
+  F16: 'F32',
+  Q8_0: 'Q8_0',
+  Q4_0: 'Q8_0',
+  Q5_0: 'Q8_0',
+  Q4_K: 'Q8_K',
+  Q6_K: 'Q8_K',
+};
 
 // Typed-array views read in the machine's byte order, and GGUF is little-endian.
 const machineIsLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

@@ -4,7 +4,7 @@
  * them all (on one thread here; on several in thread-pool-shell.ts) before it returns.
  */
 import { KernelMemory, instantiateKernels, kernelFunctions } from '../kernels/wasm/index.js';
-import { type KernelFunction, controlWord, controlWords, runAll } from './control-block.js';
+import { type KernelFunction, type KernelParameters, controlWord, controlWords, runAll } from './control-block.js';
 import { SessionClosedError } from '../errors.js';
 
 /** More threads than this is a mistake, not a machine. */
@@ -18,6 +18,11 @@ export interface KernelBackend {
   readonly control: Int32Array;
   /** Computes the first `taskCount` tasks written into the control block; returns when all are done. */
   run(taskCount: number): void;
+  /**
+   * Runs kernel number `kernel` once, on the calling thread, with the product kernels'
+   * parameters: the activation quantizers, whose output the next job's products read.
+   */
+  runHere(kernel: number, ...parameters: KernelParameters): void;
   /** Stops the worker threads, if any. The backend must not be used afterwards. */
   close(): Promise<void>;
 }
@@ -39,6 +44,11 @@ export class SingleThreadBackend implements KernelBackend {
     this.control[controlWord.taskCount] = taskCount;
     this.control[controlWord.threadCount] = 1;
     runAll(this.kernels, this.control);
+  }
+
+  runHere(kernel: number, ...parameters: KernelParameters): void {
+    if (this.closed) throw new SessionClosedError('the model');
+    this.kernels[kernel](...parameters);
   }
 
   async close(): Promise<void> {

@@ -109,8 +109,9 @@ export function chunkRowsOf(rows: number, threadCount: number): number {
   return Math.ceil(rowsPerChunk / chunkRowAlignment) * chunkRowAlignment;
 }
 
-/** A kernel export: (out, weights, x, rowBegin, rowEnd, cols, rowBytes, tokens, outStride, xStride). */
-export type KernelFunction = (out: number, weights: number, x: number, rowBegin: number, rowEnd: number, cols: number, rowBytes: number, tokens: number, outStride: number, xStride: number) => void;
+/** A kernel export's parameters: (out, weights, x, rowBegin, rowEnd, cols, rowBytes, tokens, outStride, xStride). */
+export type KernelParameters = [out: number, weights: number, x: number, rowBegin: number, rowEnd: number, cols: number, rowBytes: number, tokens: number, outStride: number, xStride: number];
+export type KernelFunction = (...parameters: KernelParameters) => void;
 
 /** Computes rows [begin, end) of task `index`. */
 function runRows(kernels: readonly KernelFunction[], control: Int32Array, index: number, begin: number, end: number): void {

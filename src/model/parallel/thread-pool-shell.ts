@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { type KernelMemory, inferenceModule, instantiateKernels, kernelFunctions } from '../kernels/wasm/index.js';
 import { type KernelBackend, SingleThreadBackend, inferenceThreadsMax } from './backend.js';
-import { type KernelFunction, chunkCountOf, claimChunks, closeJob, controlWord, controlWords, failureMessage, multiplyAddsOf, openJob, runAll } from './control-block.js';
+import { type KernelFunction, type KernelParameters, chunkCountOf, claimChunks, closeJob, controlWord, controlWords, failureMessage, multiplyAddsOf, openJob, runAll } from './control-block.js';
 import { ThreadCountError } from './errors.js';
 import { ThreadPolicy } from './thread-policy.js';
 import type { KernelWorkerSetup } from './kernel-worker-shell.js';
@@ -121,6 +121,11 @@ class ThreadPoolBackend implements KernelBackend {
     if (threaded) this.runThreaded();
     else runAll(this.kernels, control);
     this.policy.record(threaded, multiplyAdds, performance.now() - start);
+  }
+
+  runHere(kernel: number, ...parameters: KernelParameters): void {
+    if (this.closed) throw new SessionClosedError('the model');
+    this.kernels[kernel](...parameters);
   }
 
   /** Runs the job written in the control block on every thread. */

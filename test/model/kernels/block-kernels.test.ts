@@ -2,11 +2,13 @@
  * The kernels over Q4_0, Q5_0, Q4_K and Q6_K bytes against the formats' dequantizers
  * (src/model/quant, themselves checked against hand-built blocks): a row lookup must give
  * the dequantized row bit for bit, and a matrix-vector product must equal
- * dequantize-then-multiply to float32 rounding.
+ * dequantize-then-multiply, by the activations quantized as llama.cpp does (Q8_0 blocks
+ * for Q4_0 and Q5_0, Q8_K for the K-quants; activations.test.ts checks the quantizer),
+ * to float32 rounding; and stay within the quantization's error of the float32 product.
  */
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../src/core/rng.js';
-import { matrixProblem, matVec, prepareMatrix, rowToFloat32 } from '../../../src/model/kernels/index.js';
+import { activationBlockSize, activationKinds, matrixProblem, matVec, prepareMatrix, quantizeActivations, quantizedActivations, rowToFloat32 } from '../../../src/model/kernels/index.js';
 import { dequantizeTensor, quantizeTensor } from '../../../src/model/quant/index.js';
 
 const types = [
@@ -31,26 +33,41 @@ function misaligned(bytes: Uint8Array): Uint8Array {
   return buffer.subarray(1);
 }
 
+/** x as the product sees it: quantized to the weight type's activation blocks, then d * q. */
+function activationSeenBy(type: (typeof types)[number]['type'], x: Float32Array): Float64Array {
+  const kind = activationKinds[type] as 'Q8_0' | 'Q8_K';
+  const quantized = quantizedActivations(kind, x.length);
+  quantizeActivations(quantized, x, x.length);
+  return Float64Array.from(quantized.quants, (q, i) => q * quantized.scales[Math.floor(i / activationBlockSize[kind])]);
+}
+
 describe('kernels over the block types', () => {
   for (const { type, blockSize } of types) {
-    it(`${type}: matVec equals dequantize-then-multiply within 1e-5 relative`, () => {
+    it(`${type}: matVec equals dequantize-then-multiply by the quantized activations within 1e-5 relative`, () => {
       for (let trial = 0; trial < 6; trial++) {
         const rows = 1 + rng.nextInt(7);
         const cols = blockSize * (1 + rng.nextInt(blockSize === 32 ? 12 : 3));
         const bytes = quantizeTensor(type, randomMatrix(rows, cols));
         const weights = dequantizeTensor(type, bytes, rows * cols);
         const x = Float32Array.from({ length: cols }, () => rng.nextGaussian());
+        const seen = activationSeenBy(type, x);
         for (const data of [bytes, misaligned(bytes)]) {
           const out = new Float32Array(rows);
           matVec(out, prepareMatrix(type, rows, cols, data), x);
           for (let r = 0; r < rows; r++) {
             let expected = 0;
             let magnitude = 0; // sum |w x|: the scale of the rounding errors of any summation order
+            let unquantized = 0;
+            let stepBound = 0; // sum |w| * (x's quantization step): what 8-bit activations may cost at most
             for (let c = 0; c < cols; c++) {
-              expected += weights[r * cols + c] * x[c];
-              magnitude += Math.abs(weights[r * cols + c] * x[c]);
+              const w = weights[r * cols + c];
+              expected += w * seen[c];
+              magnitude += Math.abs(w * seen[c]);
+              unquantized += w * x[c];
+              stepBound += Math.abs(w) * Math.abs(seen[c] - x[c]);
             }
             expect(Math.abs(out[r] - expected), `${type} row ${r} of (${rows}, ${cols})`).toBeLessThanOrEqual(1e-5 * magnitude);
+            expect(Math.abs(out[r] - unquantized), `${type} row ${r} against float32 activations`).toBeLessThanOrEqual(stepBound + 1e-5 * magnitude);
           }
         }
       }

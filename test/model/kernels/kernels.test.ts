@@ -1,13 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../src/core/rng.js';
-import { halfBitsToNumber, halfToFloatTable, matVec, prepareMatrix, rowToFloat32, matrixProblem } from '../../../src/model/kernels/index.js';
+import { halfBitsToNumber, halfToFloatTable, matVec, prepareMatrix, quantizeActivations, quantizedActivations, rowToFloat32, matrixProblem } from '../../../src/model/kernels/index.js';
 import { type TestTensorType, decodeTensor, encodeTensor, halfBits, halfValue, randomValues } from '../helpers.js';
 
 const types: TestTensorType[] = ['F32', 'F16', 'Q8_0'];
 
+/** x as a product with `type` weights sees it: Q8_0 weights multiply x quantized to Q8_0 blocks (activations.test.ts checks the quantizer). */
+function activationSeenBy(type: TestTensorType, x: Float32Array): Float64Array {
+  if (type !== 'Q8_0') return Float64Array.from(x);
+  const quantized = quantizedActivations('Q8_0', x.length);
+  quantizeActivations(quantized, x, x.length);
+  return Float64Array.from(quantized.quants, (q, i) => q * quantized.scales[i >> 5]);
+}
+
 /** Dequantize the whole matrix, then multiply in float64. */
-function referenceMatVec(type: TestTensorType, bytes: Uint8Array, rows: number, cols: number, x: Float32Array): Float64Array {
+function referenceMatVec(type: TestTensorType, bytes: Uint8Array, rows: number, cols: number, input: Float32Array): Float64Array {
   const weights = decodeTensor(type, bytes, rows * cols);
+  const x = activationSeenBy(type, input);
   const out = new Float64Array(rows);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r] += weights[r * cols + c] * x[c];
   return out;
@@ -46,7 +55,7 @@ describe('half precision table', () => {
 describe('matVec', () => {
   const rng = new Rng(7);
   for (const type of types) {
-    it(`${type}: equals dequantize-then-multiply on random shapes, aligned or not`, () => {
+    it(`${type}: equals dequantize-then-multiply (Q8_0: by the quantized activations) on random shapes, aligned or not`, () => {
       for (let trial = 0; trial < 12; trial++) {
         const rows = 1 + rng.nextInt(9);
         const cols = type === 'Q8_0' ? 32 * (1 + rng.nextInt(4)) : 1 + rng.nextInt(40);

@@ -1,10 +1,10 @@
 /**
- * What a tensor format tells the kernel generator (dot-kernel.ts): the size of its
- * blocks and sub-blocks, and the instructions that turn one block of one weight row into
- * float32 lanes, four elements (a "chunk") at a time. Every conversion a format emits is
- * exact (an int8 quant, a nibble or a half becomes the float32 it stands for, or a
- * product the TypeScript kernel also forms in float64 without rounding), so only the order
- * of the sums differs from the TypeScript kernels.
+ * What a float format (F32, F16) tells the float kernel generator (dot-kernel.ts): the
+ * size of its blocks and sub-blocks, and the instructions that turn one block of one
+ * weight row into float32 lanes, four elements (a "chunk") at a time. Every conversion a
+ * format emits is exact (a half becomes the float32 it stands for), so only the order of
+ * the sums differs from the TypeScript kernels. Also the byte helpers that the integer
+ * formats (integer-formats.ts) share.
  */
 import { type Code, type LocalAllocator, op } from '../../wasm/assembler.js';
 
@@ -52,30 +52,6 @@ export function halfAt(pointer: number, offset: number): Code {
   return [op.get(pointer), op.i32Load16Unsigned(offset), op.i32(2), op.i32ShiftLeft, op.f32Load(halfTableAddress)];
 }
 
-/**
- * i8x16.swizzle indices that put bytes 4c..4c+3 of a vector in the top byte of the four
- * 32-bit lanes, with zeros below (an index of 0x80 selects zero).
- */
-function topByteIndices(c: number): number[] {
-  const indices: number[] = [];
-  for (let lane = 0; lane < 4; lane++) indices.push(0x80, 0x80, 0x80, 4 * c + lane);
-  return indices;
-}
-
-/**
- * Int8 values become float32 in two instructions: a swizzle moves each of four bytes to
- * the top of its 32-bit lane, where it reads as q * 2^24, and a conversion makes that a
- * float32, exactly (8 significant bits). Formats fold the 2^-24 back into their scales
- * (topByteScale); scaling by a power of two rounds nothing, so a block's sum times its
- * scale is the same float32 as with the values themselves.
- */
-export const topByteScale = 2 ** -24;
-
-/** Chunk c (0-3) of the sixteen int8 lanes in local `bytes`, as f32x4 of q * 2^24. */
-export function chunkOfBytes(locals: LocalAllocator, bytes: number, c: number): Code {
-  return [op.get(bytes), op.get(locals.constant(topByteIndices(c))), op.i8x16Swizzle, op.f32x4ConvertI32x4Signed];
-}
-
 /** Sixteen lanes of `byte`, from a constant local. */
 export function repeatedByte(locals: LocalAllocator, byte: number): Code {
   return op.get(locals.constant(new Array<number>(16).fill(byte & 0xff)));
@@ -88,11 +64,6 @@ export function repeatedByte(locals: LocalAllocator, byte: number): Code {
  */
 export function bytesShiftedRight(locals: LocalAllocator, bytes: Code, bits: number): Code {
   return [bytes, op.i32(bits), op.i16x8ShiftRightUnsigned, repeatedByte(locals, 0xff >> bits), op.v128And];
-}
-
-/** The sixteen bytes of `bytes` shifted left by `bits` within each byte (see bytesShiftedRight). */
-export function bytesShiftedLeft(locals: LocalAllocator, bytes: Code, bits: number): Code {
-  return [bytes, op.i32(bits), op.i16x8ShiftLeft, repeatedByte(locals, (0xff << bits) & 0xff), op.v128And];
 }
 
 /** Any 16 bytes, from a constant local. */

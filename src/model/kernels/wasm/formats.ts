@@ -1,12 +1,12 @@
 /**
- * The tensor formats the WebAssembly kernels read, by GGML type name. Each format's
- * instructions live beside it: simple-formats.ts (F32, F16, Q8_0), legacy-formats.ts
- * (Q4_0, Q5_0) and k-formats.ts (Q4_K, Q6_K); format-types.ts says what a format provides.
+ * The tensor formats the WebAssembly kernels read, by GGML type name. F32 and F16 go
+ * through the float kernel (dot-kernel.ts, formats in simple-formats.ts; format-types.ts
+ * says what such a format provides); the quantized types through the integer kernel
+ * (integer-kernel.ts, formats in integer-formats.ts), with quantized activations.
  */
 import type { WeightFormat } from './format-types.js';
-import { f16Format, f32Format, q8_0Format } from './simple-formats.js';
-import { q4_0Format, q5_0Format } from './legacy-formats.js';
-import { q4KFormat, q6KFormat } from './k-formats.js';
+import { f16Format, f32Format } from './simple-formats.js';
+import { type IntegerWeightFormat, q4KIntegerFormat, q4_0IntegerFormat, q5_0IntegerFormat, q6KIntegerFormat, q8_0IntegerFormat } from './integer-formats.js';
 
 export { type RowDecoder, type WeightFormat, halfTableAddress, halfTableBytes } from './format-types.js';
 
@@ -14,15 +14,20 @@ export { type RowDecoder, type WeightFormat, halfTableAddress, halfTableBytes } 
 export const wasmFormats = {
   F32: f32Format,
   F16: f16Format,
-  Q8_0: q8_0Format,
-  Q4_0: q4_0Format,
-  Q5_0: q5_0Format,
-  Q4_K: q4KFormat,
-  Q6_K: q6KFormat,
-} as const satisfies Record<string, WeightFormat>;
+  Q8_0: q8_0IntegerFormat,
+  Q4_0: q4_0IntegerFormat,
+  Q5_0: q5_0IntegerFormat,
+  Q4_K: q4KIntegerFormat,
+  Q6_K: q6KIntegerFormat,
+} as const satisfies Record<string, WeightFormat | IntegerWeightFormat>;
 
 export type WasmKernelType = keyof typeof wasmFormats;
 
 export function hasWasmKernel(type: string): type is WasmKernelType {
   return Object.hasOwn(wasmFormats, type);
+}
+
+/** Whether `format` is read by the integer kernel (and so multiplies quantized activations). */
+export function isIntegerFormat(format: WeightFormat | IntegerWeightFormat): format is IntegerWeightFormat {
+  return 'activation' in format;
 }

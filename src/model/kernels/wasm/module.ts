@@ -1,16 +1,18 @@
 /**
  * The inference kernels' WebAssembly module: for every format of formats.ts, one product function
  * tiled for a single token (matrix-vector: one row at a time, see vectorRowTile) and one tiled for
- * several (matrix-matrix: each dequantized weight chunk serves 4 tokens); then the
- * columns kernel of attention's values pass. Assembled from
+ * several (matrix-matrix: each decoded weight chunk serves 4 tokens); then the
+ * columns kernel of attention's values pass, and the activation quantizers. Assembled from
  * the generators in this folder the first time it is needed, then compiled once per
  * process; worker threads receive the compiled module.
  */
 import { assembleModule, code, type FunctionDefinition } from '../../wasm/assembler.js';
 import { type WasmInstance, type WasmMemory, type WasmModule, webAssembly } from '../../wasm/api.js';
 import { columnsKernel } from './columns-kernel.js';
-import { dotKernel } from './dot-kernel.js';
-import { type WasmKernelType, wasmFormats } from './formats.js';
+import { type DotKernel, dotKernel } from './dot-kernel.js';
+import { type WasmKernelType, isIntegerFormat, wasmFormats } from './formats.js';
+import { integerKernel } from './integer-kernel.js';
+import { quantizeKernel } from './quantize-kernel.js';
 
 /**
  * Rows per tile of the matrix-vector kernel. One: tiles
@@ -39,6 +41,18 @@ export function kernelIndex(type: WasmKernelType, batch: boolean): number {
 export const columnsKernelIndex = 2 * kernelTypes.length;
 const columnsExportName = 'columns_F32';
 
+/** The numbers of the activation quantizers (quantize-kernel.ts), after the columns kernel. */
+export const quantizeKernelIndex = { Q8_0: columnsKernelIndex + 1, Q8_K: columnsKernelIndex + 2 } as const;
+const quantizeKinds = ['Q8_0', 'Q8_K'] as const;
+const quantizeExportName = (kind: 'Q8_0' | 'Q8_K'): string => `quantize_${kind}`;
+
+/** The kernel of `type` for one token (`batch` false) or several. */
+function productKernel(type: WasmKernelType, batch: boolean): DotKernel {
+  const format = wasmFormats[type];
+  const [rowTile, tokenTile] = batch ? [1, batchTokenTile] : [vectorRowTile, 1];
+  return isIntegerFormat(format) ? integerKernel(format, rowTile, tokenTile) : dotKernel(format, rowTile, tokenTile);
+}
+
 let moduleBytes: Uint8Array | undefined;
 
 /** The module's bytes (assembled once per process). */
@@ -51,12 +65,16 @@ function assembleInferenceModule(): Uint8Array {
   const functions: FunctionDefinition[] = [];
   for (const type of kernelTypes) {
     for (const batch of [false, true]) {
-      const kernel = batch ? dotKernel(wasmFormats[type], 1, batchTokenTile) : dotKernel(wasmFormats[type], vectorRowTile, 1);
+      const kernel = productKernel(type, batch);
       functions.push({ exportName: kernelExportName(type, batch), parameterCount: kernel.parameterCount, locals: kernel.locals, body: code(kernel.body) });
     }
   }
   const columns = columnsKernel();
   functions.push({ exportName: columnsExportName, parameterCount: columns.parameterCount, locals: columns.locals, body: code(columns.body) });
+  for (const kind of quantizeKinds) {
+    const kernel = quantizeKernel(kind);
+    functions.push({ exportName: quantizeExportName(kind), parameterCount: kernel.parameterCount, locals: kernel.locals, body: code(kernel.body) });
+  }
   return assembleModule(functions, true);
 }
 
@@ -65,6 +83,7 @@ export function kernelFunctions(instance: WasmInstance): Array<(...args: number[
   const functions: Array<(...args: number[]) => void> = [];
   for (const type of kernelTypes) for (const batch of [false, true]) functions.push(instance.exports[kernelExportName(type, batch)] as (...args: number[]) => void);
   functions.push(instance.exports[columnsExportName] as (...args: number[]) => void);
+  for (const kind of quantizeKinds) functions.push(instance.exports[quantizeExportName(kind)] as (...args: number[]) => void);
   return functions;
 }
 

@@ -1,11 +1,10 @@
 /**
- * F32, F16 and Q8_0 in the kernels (layouts, little-endian):
+ * F32 and F16 in the float kernel (layouts, little-endian):
  *   F32  — plain float32; the kernel's block is 16 elements (64 bytes).
  *   F16  — IEEE halves; the kernel's block is 16 elements (32 bytes).
- *   Q8_0 — 32 elements in 34 bytes: half scale d, then 32 int8 quants q; value = d * q.
  */
 import { type Code, type LocalAllocator, op } from '../../wasm/assembler.js';
-import { type WeightFormat, chunkOfBytes, constantBytes, halfAt, halfTableAddress, topByteScale } from './format-types.js';
+import { type WeightFormat, constantBytes, halfTableAddress } from './format-types.js';
 
 export const f32Format: WeightFormat = {
   blockElements: 16,
@@ -52,19 +51,3 @@ export const f16Format: WeightFormat = {
     };
   },
 };
-
-/** Q8_0: the 32 quants are two 16-byte loads, four quants to a chunk (see chunkOfBytes). */
-export const q8_0Format: WeightFormat = {
-  blockElements: 32,
-  blockBytes: 34,
-  scaled: true,
-  rowDecoder: (locals) => {
-    const quants = [locals.v128(), locals.v128()]; // int8x16 each: quants 0-15, 16-31
-    return {
-      prepare: (pointer) => [op.get(pointer), op.v128Load(2), op.set(quants[0]), op.get(pointer), op.v128Load(18), op.set(quants[1])],
-      chunk: (_pointer, k) => chunkOfBytes(locals, quants[k >> 2], k % 4),
-      scale: (pointer) => [halfAt(pointer, 0), op.f32(topByteScale), op.f32Mul],
-    };
-  },
-};
-

@@ -1,14 +1,17 @@
 /**
  * The WebAssembly product kernels against the TypeScript ones (the reference), on random
- * shapes with odd sizes, for every tensor type that has a WebAssembly kernel; and the
- * determinism the forward pass relies on: a row's result is the same bits whichever
- * kernel (one token or a batch) and whichever row range computed it.
+ * shapes with odd sizes, for every tensor type that has a WebAssembly kernel: within
+ * float32 rounding for F32 and F16, bit for bit for the quantized types, whose products
+ * are integer sums scaled in one defined float32 order (src/model/kernels/integer-mat-vec.ts),
+ * their activations quantized by the WebAssembly quantizer first; and the determinism the
+ * forward pass relies on: a row's result is the same bits whichever kernel (one token or
+ * a batch) and whichever row range computed it.
  */
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../../src/core/rng.js';
 import { ggmlBlockLayout } from '../../../../src/model/gguf/types.js';
-import { matVec, prepareMatrix, rowBytesOf } from '../../../../src/model/kernels/index.js';
-import { KernelMemory, type WasmKernelType, instantiateKernels, kernelFunctions, kernelIndex, wasmFormats, wasmKernelsAvailable } from '../../../../src/model/kernels/wasm/index.js';
+import { activationKinds, matVec, prepareMatrix, rowBytesOf } from '../../../../src/model/kernels/index.js';
+import { KernelMemory, type WasmKernelType, activationRowBytes, instantiateKernels, kernelFunctions, kernelIndex, quantizeKernelIndex, wasmFormats, wasmKernelsAvailable } from '../../../../src/model/kernels/wasm/index.js';
 import { dequantizeTensor, quantizeTensor } from '../../../../src/model/quant/index.js';
 
 const types = Object.keys(wasmFormats) as WasmKernelType[];
@@ -40,10 +43,17 @@ function randomProblem(rng: Rng, type: WasmKernelType): Problem {
   return { type, rows, cols, tokens, bytes, x, absolute };
 }
 
-/** out (tokens, rows) by the WebAssembly kernel, for rows [begin, end). */
+/** out (tokens, rows) by the WebAssembly kernel, for rows [begin, end); the quantized types' x quantized first, by the WebAssembly quantizer. */
 function wasmProduct(problem: Problem, batch: boolean, out: Float32Array, begin = 0, end = problem.rows): void {
   const { type, rows, cols, tokens } = problem;
-  kernels[kernelIndex(type, batch)](out.byteOffset, problem.bytes.byteOffset, problem.x.byteOffset, begin, end, cols, rowBytesOf(type, cols), tokens, rows * 4, cols * 4);
+  const kind = activationKinds[type];
+  let [x, xStride] = [problem.x.byteOffset, cols * 4];
+  if (kind !== 'F32') {
+    xStride = activationRowBytes(kind, cols);
+    x = memory.allocate(tokens * xStride);
+    kernels[quantizeKernelIndex[kind]](x, 0, problem.x.byteOffset, 0, tokens, cols, 0, 0, xStride, cols * 4);
+  }
+  kernels[kernelIndex(type, batch)](out.byteOffset, problem.bytes.byteOffset, x, begin, end, cols, rowBytesOf(type, cols), tokens, rows * 4, xStride);
 }
 
 /** The float32 bit patterns, so that -0 and 0 (and any NaN) count as different. */
@@ -57,7 +67,8 @@ describe('WebAssembly product kernels', () => {
   });
 
   for (const type of types) {
-    it(`${type}: match the TypeScript kernel within 1e-5 of the sum of |w x|, one token or a batch`, () => {
+    const exact = activationKinds[type] !== 'F32';
+    it(`${type}: match the TypeScript kernel ${exact ? 'bit for bit' : 'within 1e-5 of the sum of |w x|'}, one token or a batch`, () => {
       const rng = new Rng(40 + types.indexOf(type));
       for (let trial = 0; trial < 25; trial++) {
         const problem = randomProblem(rng, type);
@@ -68,6 +79,10 @@ describe('WebAssembly product kernels', () => {
         for (const batch of [false, true]) {
           const out = memory.floats(tokens * rows);
           wasmProduct(problem, batch, out);
+          if (exact) {
+            expect(bitsOf(out), `${type} (${rows}, ${cols}) x ${tokens} tokens, batch ${batch}`).toEqual(bitsOf(expected));
+            continue;
+          }
           for (let i = 0; i < out.length; i++) {
             expect(Math.abs(out[i] - expected[i]), `${type} (${rows}, ${cols}) x ${tokens} tokens, batch ${batch}, element ${i}`).toBeLessThanOrEqual(1e-5 * problem.absolute[i] + 1e-30);
           }
