@@ -11,7 +11,12 @@ import { registerModel } from './model.js';
 import { registerTrain } from './train.js';
 import { registerCluster } from './cluster.js';
 import { registerStart } from './start.js';
+import { registerNode } from './node.js';
+import { registerTracker } from './tracker.js';
+import { registerPeers } from './peers.js';
 import { registerChat } from './chat.js';
+import { registerLog } from './log.js';
+import { registerClusterStatus, registerKv } from './kv.js';
 import { describeError } from './errors.js';
 
 const program = new Command();
@@ -28,7 +33,12 @@ registerGenerate(program);
 registerTokenize(program);
 registerModel(program);
 registerTrain(program);
-registerCluster(program);
+registerClusterStatus(registerCluster(program));
+registerKv(program);
+registerLog(program);
+registerNode(program);
+registerTracker(program);
+registerPeers(program);
 
 try {
   await program.parseAsync(process.argv);

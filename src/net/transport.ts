@@ -127,6 +127,9 @@ export class Transport {
       // Verified by hand in peer-verify.ts, so that every refusal is logged with its reason.
       rejectUnauthorized: false,
       handshakeTimeout: this.limits.handshakeTimeoutMs,
+      // Frames are small and latency-bound (Raft appends, acknowledgements): Nagle's
+      // algorithm would hold each one back for the peer's delayed ACK, tens of milliseconds.
+      noDelay: true,
     });
     server.maxConnections = this.limits.connectionsMax;
     server.on('secureConnection', (socket: tls.TLSSocket) => this.accept(socket));
@@ -264,6 +267,7 @@ export class Transport {
         rejectUnauthorized: false,
         checkServerIdentity: () => undefined,
       });
+      socket.setNoDelay(true);
       this.handshaking.add(socket);
       let settled = false;
       const finish = (error: NetError | undefined, connection?: PeerConnection) => {

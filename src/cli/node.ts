@@ -1,0 +1,175 @@
+/**
+ * `nines node`: run one peer until SIGTERM or SIGINT.
+ *
+ *   nines node --data-dir d [--cluster-dir c] [--listen host:port] [--advertise host]
+ *              [--bootstrap host:port#id ...] [--tracker host:port#id ...]
+ *              [--multicast [group:port]] [--multicast-interface address]
+ *              [--announce-interval seconds] [--role peer|tracker] [--tracker-ttl seconds]
+ *              [--log-level debug|info|warn|error]
+ *
+ * It prints its contact line (host:port#nodeid) on standard output once it listens, and
+ * logs as JSON lines on standard error. `nines tracker` (tracker.ts) is the same command
+ * with the tracker role.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { jsonLinesLogger, logLevels, Node, stopTimeoutMs, type LogLevel, type NodeRole } from '../node/index.js';
+import { multicastGroupDefault, multicastPortDefault, type DiscoveryConfig } from '../p2p/discovery/index.js';
+import { parseContact, type Contact } from '../p2p/identity/index.js';
+import { integerOption, numberOption } from './options.js';
+import { storageDefaults, type StorageConfig } from '../node/storage-role.js';
+import type { AckLevel } from '../replication/leader/index.js';
+
+interface NodeFlags {
+  dataDir: string;
+  clusterDir?: string;
+  listen: { host: string; port: number };
+  advertise?: string;
+  bootstrap?: Contact[];
+  tracker?: Contact[];
+  multicast?: true | { group: string; port: number };
+  multicastInterface?: string;
+  announceInterval?: number;
+  role: NodeRole;
+  trackerTtl?: number;
+  logLevel: LogLevel;
+  storage?: boolean;
+  voters?: Contact[];
+  api: { host: string; port: number };
+  tickMs: number;
+  electionTicks: number;
+  heartbeatTicks: number;
+  acks: AckLevel;
+}
+
+/** Parses `host:port` for --listen; port 0 asks for any free port. */
+export function parseListenAddress(text: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):([0-9]{1,5})$/.exec(text.trim());
+  if (match === null) throw new InvalidArgumentError(`expected host:port (e.g. 127.0.0.1:4000, or port 0 for any free port), got '${text}'.`);
+  const port = Number(match[3]);
+  if (port > 65_535) throw new InvalidArgumentError(`the port must be from 0 to 65535, got ${port}.`);
+  return { host: match[1] ?? match[2], port };
+}
+
+/** Parses `group:port` for --multicast. */
+export function parseMulticastAddress(text: string): { group: string; port: number } {
+  const match = /^([0-9.]+):([0-9]{1,5})$/.exec(text.trim());
+  const port = match === null ? Number.NaN : Number(match[2]);
+  if (match === null || port < 1 || port > 65_535) {
+    throw new InvalidArgumentError(`expected group:port, e.g. ${multicastGroupDefault}:${multicastPortDefault}, got '${text}'.`);
+  }
+  return { group: match[1], port };
+}
+
+function contactOption(value: string, previous: Contact[] | undefined): Contact[] {
+  try {
+    return [...(previous ?? []), parseContact(value)];
+  } catch (error) {
+    throw new InvalidArgumentError(`${(error as Error).message}.`);
+  }
+}
+
+/** Adds the options every node command shares. */
+export function addNodeOptions(command: Command): Command {
+  return command
+    .requiredOption('--data-dir <dir>', "the node's data directory (its identity lives in <dir>/identity)")
+    .option('--cluster-dir <dir>', 'the cluster CA directory (ca.pem, ca-key.pem): issues an identity on first start')
+    .option('--listen <host:port>', 'address to accept peers on; port 0 picks a free one', parseListenAddress, { host: '127.0.0.1', port: 0 })
+    .option('--advertise <host>', 'the host other peers dial (needed when listening on 0.0.0.0)')
+    .option('--bootstrap <host:port#id>', 'a trusted contact to join through (repeatable)', contactOption)
+    .option('--tracker <host:port#id>', 'a tracker to announce to and ask for peers (repeatable)', contactOption)
+    .option('--multicast [group:port]', `announce and listen on a UDP multicast group (default ${multicastGroupDefault}:${multicastPortDefault})`, parseMulticastAddress)
+    .option('--multicast-interface <address>', 'local IPv4 address for multicast (default 127.0.0.1 when listening on loopback)')
+    .option('--announce-interval <seconds>', 'how often to announce to trackers and on multicast', numberOption('--announce-interval', 0.05, 3600))
+    .option('--tracker-ttl <seconds>', 'tracker role: forget a peer this long after its last announcement', numberOption('--tracker-ttl', 0.1, 86_400))
+    .addOption(new Option('--log-level <level>', 'least severe log level written to standard error').choices(logLevels).default('info'));
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+function discoveryConfig(flags: NodeFlags): DiscoveryConfig {
+  const intervalMs = flags.announceInterval === undefined ? undefined : Math.round(flags.announceInterval * 1000);
+  const config: DiscoveryConfig = { bootstrap: flags.bootstrap, trackers: flags.tracker, trackerIntervalMs: intervalMs };
+  if (flags.multicast !== undefined) {
+    const address = flags.multicast === true ? { group: multicastGroupDefault, port: multicastPortDefault } : flags.multicast;
+    const host = flags.advertise ?? flags.listen.host;
+    const interfaceAddress = flags.multicastInterface ?? (isLoopback(host) ? '127.0.0.1' : undefined);
+    config.multicast = { ...address, interfaceAddress, intervalMs };
+  }
+  return config;
+}
+
+function votersOption(value: string, previous: Contact[] | undefined): Contact[] {
+  return value.split(',').filter((item) => item.trim() !== '').reduce((list, item) => contactOption(item.trim(), list), previous ?? []);
+}
+
+/** The storage role's flags: single-leader replication (Raft) and the key-value API. */
+export function addStorageOptions(command: Command): Command {
+  return command
+    .option('--storage', 'store data: run a Raft peer (the binlog in <data-dir>/raft.sqlite) and serve the key-value API')
+    .option('--voters <host:port#id,...>', 'with --storage: every founding voter, this node too (comma-separated or repeated); the same list on each', votersOption)
+    .option('--api <host:port>', 'with --storage: where the key-value HTTP API listens; port 0 picks a free one', parseListenAddress, { host: '127.0.0.1', port: 0 })
+    .option('--tick-ms <ms>', 'with --storage: milliseconds per Raft tick', integerOption('--tick-ms', 1, 10_000), storageDefaults.tickMs)
+    .option('--election-ticks <n>', 'with --storage: election timeout in ticks (randomized between n and 2n)', integerOption('--election-ticks', 2, 10_000), storageDefaults.electionTicks)
+    .option('--heartbeat-ticks <n>', 'with --storage: leader heartbeat interval in ticks (below --election-ticks)', integerOption('--heartbeat-ticks', 1, 10_000), storageDefaults.heartbeatTicks)
+    .addOption(new Option('--acks <level>', 'with --storage: the default durability of a write').choices(['leader', 'quorum', 'all']).default(storageDefaults.defaultAcks));
+}
+
+function storageConfig(flags: NodeFlags): StorageConfig | undefined {
+  if (flags.storage !== true) {
+    if (flags.voters !== undefined) throw new InvalidArgumentError('--voters needs --storage: only storage nodes take part in replication.');
+    return undefined;
+  }
+  if (flags.voters === undefined || flags.voters.length === 0) throw new InvalidArgumentError('--storage needs --voters: every founding voter as host:port#nodeid, this node included.');
+  if (flags.heartbeatTicks >= flags.electionTicks) throw new InvalidArgumentError(`--heartbeat-ticks (${flags.heartbeatTicks}) must be below --election-ticks (${flags.electionTicks}).`);
+  return { voters: flags.voters, api: flags.api, tickMs: flags.tickMs, electionTicks: flags.electionTicks, heartbeatTicks: flags.heartbeatTicks, defaultAcks: flags.acks };
+}
+
+/** Starts the node, prints its contact, and stops it cleanly on SIGTERM or SIGINT. */
+export async function runNode(flags: NodeFlags, command: Command): Promise<void> {
+  const logger = jsonLinesLogger((line) => void process.stderr.write(line), flags.logLevel, { pid: process.pid });
+  let node: Node;
+  let storage: StorageConfig | undefined;
+  try {
+    storage = storageConfig(flags);
+  } catch (error) {
+    command.error(`error: ${(error as Error).message}`, { exitCode: 1, code: 'nines.INVALID_ARGUMENT' });
+  }
+  try {
+    node = await Node.start({
+      storage,
+      dataDir: flags.dataDir,
+      clusterDir: flags.clusterDir,
+      listen: flags.listen,
+      advertiseHost: flags.advertise,
+      role: flags.role,
+      discovery: discoveryConfig(flags),
+      trackerTtlMs: flags.trackerTtl === undefined ? undefined : Math.round(flags.trackerTtl * 1000),
+      logger,
+    });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string') command.error(`error: ${(error as Error).message}`, { exitCode: 1, code: `nines.${code}` });
+    throw error;
+  }
+  process.stdout.write(`${node.contact}\n`);
+  const api = node.apiAddress;
+  if (api !== undefined) process.stdout.write(`api http://${api.host}:${api.port}\n`);
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'stopping');
+    // A stop that hangs (a peer that never lets go) must not keep the process alive forever.
+    setTimeout(() => process.exit(1), stopTimeoutMs).unref();
+    void node.stop().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+export function registerNode(program: Command): Command {
+  const command = program.command('node').description('run a peer: join the DHT through bootstrap contacts, trackers and/or multicast');
+  addStorageOptions(addNodeOptions(command))
+    .addOption(new Option('--role <role>', 'what this node does besides being a DHT peer').choices(['peer', 'tracker']).default('peer'))
+    .action((flags: NodeFlags, self: Command) => runNode(flags, self));
+  return command;
+}

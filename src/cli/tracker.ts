@@ -1,0 +1,13 @@
+/**
+ * `nines tracker`: run a node with the tracker role (hybrid P2P). It is `nines node --role
+ * tracker` under a shorter name and takes the same options; peers name it with
+ * `--tracker host:port#nodeid`.
+ */
+import type { Command } from 'commander';
+import { addNodeOptions, runNode } from './node.js';
+
+export function registerTracker(program: Command): Command {
+  const command = program.command('tracker').description('run a tracker: peers announce themselves to it and ask it for peers (same options as nines node)');
+  addNodeOptions(command).action((flags: Parameters<typeof runNode>[0], self: Command) => runNode({ ...flags, role: 'tracker' }, self));
+  return command;
+}

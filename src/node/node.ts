@@ -1,0 +1,225 @@
+/**
+ * The composition root of a running node (minimal for now; issue 7 grows it): load or issue
+ * the identity, listen on the TLS transport, run the DHT shell and the chosen discovery
+ * modes (and the tracker role if asked), open the local admin channel, and record where it
+ * all listens in `<data dir>/node.json`. `stop()` undoes it in reverse order.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { Rng } from '../core/rng.js';
+import { Transport, type Logger } from '../net/index.js';
+import { CertifiedMembers, DhtShell } from '../p2p/dht/index.js';
+import { Discovery, TrackerServer, type DiscoveryConfig } from '../p2p/discovery/index.js';
+import {
+  authenticatePeerCertificate,
+  clusterPaths,
+  formatContact,
+  identityPaths,
+  isIssuedBy,
+  issuePeerCertificate,
+  loadIdentity,
+  type Identity,
+} from '../p2p/identity/index.js';
+import type { Contact, KademliaSettings, OperationResult } from '../p2p/kademlia/index.js';
+import { AdminServer, type AdminApi } from './admin-server.js';
+import { adminHost, adminTokenBytes, certifiedMembersMax, nodeFileVersion } from './constants.js';
+import { NodeConfigError } from './errors.js';
+import { StorageRole, type StorageConfig } from './storage-role.js';
+import { removeNodeFile, writeNodeFile } from './node-file.js';
+
+export type NodeRole = 'peer' | 'tracker';
+
+export interface NodeConfig {
+  dataDir: string;
+  /** Holds ca.pem and ca-key.pem; used to issue this node's identity on first start. */
+  clusterDir?: string;
+  listen: { host: string; port: number };
+  /** The host other peers reach this node at; defaults to the listen host. */
+  advertiseHost?: string;
+  role: NodeRole;
+  discovery: DiscoveryConfig;
+  /** For the tracker role: how long a peer stays known after its last announcement. */
+  trackerTtlMs?: number;
+  logger: Logger;
+  kademlia?: Partial<KademliaSettings>;
+  /** The storage role (single-leader replication and the key-value API), when this node stores data. */
+  storage?: StorageConfig;
+}
+
+/** Loads the identity in the data directory, issuing one first if it is missing and the CA key is at hand. */
+export async function loadOrIssueIdentity(dataDir: string, clusterDir: string | undefined): Promise<Identity & { issued: boolean }> {
+  const hasIdentity = existsSync(identityPaths(dataDir).certificate);
+  if (!hasIdentity && clusterDir !== undefined && existsSync(clusterPaths(clusterDir).key)) {
+    return { ...(await issuePeerCertificate(clusterDir, dataDir)), issued: true };
+  }
+  if (!hasIdentity && clusterDir !== undefined) {
+    throw new NodeConfigError(
+      `${dataDir} has no peer identity, and ${clusterDir} holds no CA key (${clusterPaths(clusterDir).key}) to issue one. ` +
+        `On the machine that holds the CA key run: nines cluster issue --cluster-dir <cluster dir> --data-dir ${dataDir}`,
+    );
+  }
+  const identity = loadIdentity(dataDir);
+  const caCertificate = clusterDir === undefined ? undefined : clusterPaths(clusterDir).certificate;
+  if (caCertificate !== undefined && existsSync(caCertificate) && !isIssuedBy(identity.certPem, readFileSync(caCertificate, 'utf8'))) {
+    throw new NodeConfigError(`the identity in ${dataDir} was issued by another CA than ${caCertificate}; point --cluster-dir at its own cluster, or re-issue it`);
+  }
+  return { ...identity, issued: false };
+}
+
+function advertisedHost(config: NodeConfig): string {
+  const host = config.advertiseHost ?? config.listen.host;
+  if (host === '0.0.0.0' || host === '::') {
+    throw new NodeConfigError(`listening on ${config.listen.host} (every interface) needs --advertise <host>: the address other peers should dial`);
+  }
+  return host;
+}
+
+export class Node implements AdminApi {
+  readonly identity: Identity;
+  readonly self: Contact;
+  readonly roles: readonly string[];
+  private readonly config: NodeConfig;
+  private readonly transport: Transport;
+  private readonly dht: DhtShell;
+  private readonly discovery: Discovery;
+  private readonly tracker: TrackerServer | undefined;
+  private readonly admin: AdminServer;
+  private readonly storage: StorageRole | undefined;
+  private stopping: Promise<void> | undefined;
+
+  private constructor(parts: {
+    config: NodeConfig; identity: Identity; self: Contact; transport: Transport; dht: DhtShell; discovery: Discovery; tracker: TrackerServer | undefined; token: string;
+    storage: StorageRole | undefined;
+  }) {
+    this.config = parts.config;
+    this.identity = parts.identity;
+    this.self = parts.self;
+    this.transport = parts.transport;
+    this.dht = parts.dht;
+    this.discovery = parts.discovery;
+    this.tracker = parts.tracker;
+    this.admin = new AdminServer(this, parts.token, parts.config.logger);
+    this.storage = parts.storage;
+    this.roles = [parts.config.role, ...(parts.storage === undefined ? [] : ['storage']), ...parts.discovery.modes];
+  }
+
+  /** Starts a node; resolves once it listens, has written node.json and has started discovery. */
+  static async start(config: NodeConfig): Promise<Node> {
+    const { logger } = config;
+    const identity = await loadOrIssueIdentity(config.dataDir, config.clusterDir);
+    if (identity.issued) logger.info({ nodeId: identity.nodeId, dataDir: config.dataDir }, 'issued a new identity from the cluster CA');
+    const host = advertisedHost(config);
+    const members = new CertifiedMembers(certifiedMembersMax);
+    members.add(identity.nodeId);
+    const transport = new Transport({
+      identity,
+      logger,
+      // Every certificate that reaches this check has chained to the cluster CA: its key may sign values we believe.
+      authenticatePeer: (certificate) => {
+        const authentication = authenticatePeerCertificate(certificate);
+        if (authentication.ok) members.add(authentication.nodeId);
+        return authentication;
+      },
+    });
+    const rng = new Rng(randomInt(2 ** 47));
+    const started: { stop(): unknown }[] = [];
+    try {
+      const bound = await transport.listen(config.listen.host, config.listen.port);
+      started.push({ stop: () => transport.close() });
+      const self: Contact = { nodeId: identity.nodeId, host, port: bound.port };
+      const dht = new DhtShell({ transport, self, keyPem: identity.keyPem, members, rng, logger, settings: config.kademlia });
+      dht.start();
+      started.push(dht);
+      const tracker = config.role === 'tracker' ? new TrackerServer({ transport, rng, logger, ttlMs: config.trackerTtlMs }) : undefined;
+      tracker?.start();
+      if (tracker !== undefined) started.push(tracker);
+      const announcer = { contact: self, certificatePem: identity.certPem, keyPem: identity.keyPem };
+      const discovery = new Discovery(config.discovery, { transport, dht, rng, logger, announcer, caPem: identity.caPem });
+      const storage = config.storage === undefined ? undefined : await StorageRole.start({ nodeId: identity.nodeId, dataDir: config.dataDir, transport, logger, config: config.storage });
+      if (storage !== undefined) started.push(storage);
+      const token = randomBytes(adminTokenBytes).toString('hex');
+      const node = new Node({ config, identity, self, transport, dht, discovery, tracker, token, storage });
+      const adminPort = await node.admin.listen();
+      started.push({ stop: () => node.admin.close() });
+      writeNodeFile(config.dataDir, {
+        version: nodeFileVersion, nodeId: identity.nodeId, contact: formatContact(self), host, port: bound.port, roles: [...node.roles],
+        pid: process.pid, startedAt: new Date().toISOString(), admin: { host: adminHost, port: adminPort, token },
+        ...(storage !== undefined && { api: storage.api.address }),
+      });
+      started.push(discovery);
+      await discovery.start();
+      logger.info({ contact: formatContact(self), roles: node.roles, adminPort }, 'node started');
+      return node;
+    } catch (error) {
+      for (const part of started.reverse()) await part.stop();
+      removeNodeFile(config.dataDir);
+      throw error;
+    }
+  }
+
+  /** Where the key-value API listens, on nodes with the storage role. */
+  get apiAddress(): { host: string; port: number } | undefined {
+    return this.storage?.api.address;
+  }
+
+  get contact(): string {
+    return formatContact(this.self);
+  }
+
+  lookup(key: string): Promise<OperationResult> {
+    return this.dht.lookup(key);
+  }
+
+  provide(key: string): Promise<OperationResult> {
+    return this.dht.provide(key);
+  }
+
+  findProviders(key: string): Promise<OperationResult> {
+    return this.dht.findProviders(key);
+  }
+
+  routingTable(): { nodeId: string; contact: string; size: number; buckets: ReturnType<DhtShell['routingTable']> } {
+    return { nodeId: this.self.nodeId, contact: this.contact, size: this.dht.node.routingTableSize, buckets: this.dht.routingTable() };
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      nodeId: this.self.nodeId,
+      contact: this.contact,
+      roles: this.roles,
+      connectedPeers: this.transport.connectedPeers().length,
+      routingTableSize: this.dht.node.routingTableSize,
+      storedRecords: this.dht.node.storedRecordCount,
+      kademlia: this.dht.node.stats,
+      discovery: this.discovery.status(),
+      tracker: this.tracker === undefined ? null : { peers: this.tracker.registry.size, ttlMs: this.tracker.registry.ttlMs },
+      storage: this.storage === undefined ? null : { api: this.storage.api.address, raft: this.storage.peer.status() },
+    };
+  }
+
+  /** Leaves cleanly: stops discovery and ticking, closes the admin channel and every connection, removes node.json. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.discovery.stop();
+      this.tracker?.stop();
+      this.dht.stop();
+      await this.storage?.stop();
+      await this.admin.close();
+      await this.transport.close();
+      removeNodeFile(this.config.dataDir);
+      this.config.logger.info({ contact: this.contact }, 'node stopped');
+    })();
+    return this.stopping;
+  }
+}
+
+/** Checks that a listen host is an IP address or a plain host name, before any work is done. */
+export function checkListenHost(host: string): string {
+  if (isIP(host) === 0 && !/^[a-zA-Z0-9.-]{1,253}$/.test(host)) throw new NodeConfigError(`--listen host "${host}" is not an IP address or host name`);
+  return host;
+}
+
+export function startNode(config: NodeConfig): Promise<Node> {
+  return Node.start(config);
+}

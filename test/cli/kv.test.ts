@@ -1,0 +1,75 @@
+/**
+ * `nines kv` and `nines cluster status` against a real one-voter storage node: the commands
+ * a user types, their output and exit codes.
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const directory = mkdtempSync(join(tmpdir(), 'nines-cli-kv-'));
+const dataDir = join(directory, 'node');
+let child: ChildProcess;
+
+function nines(args: string[]) {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 30_000 });
+}
+
+beforeAll(async () => {
+  const clusterDir = join(directory, 'ca');
+  execFileSync(process.execPath, [cli, 'cluster', 'init', '--dir', clusterDir], { stdio: 'pipe' });
+  const issued = execFileSync(process.execPath, [cli, 'cluster', 'issue', '--cluster-dir', clusterDir, '--data-dir', dataDir], { encoding: 'utf8' });
+  const nodeId = /node ([0-9a-f]{40})/.exec(issued)![1];
+  const port = 31_000 + Math.floor(Math.random() * 20_000);
+  child = spawn(process.execPath, [cli, 'node', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--storage', '--voters', `127.0.0.1:${port}#${nodeId}`, '--tick-ms', '20'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const deadline = Date.now() + 20_000;
+  while (!/api http:\/\/127\.0\.0\.1:\d+/.test(output)) {
+    if (Date.now() > deadline) throw new Error(`the node did not print its API address: ${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}, 40_000);
+
+afterAll(() => {
+  child?.kill('SIGKILL');
+  rmSync(directory, { recursive: true, force: true });
+});
+
+describe('nines kv and nines cluster status', () => {
+  it('puts, gets, compares-and-sets and deletes through the node in --data-dir', () => {
+    const put = nines(['kv', 'put', '--data-dir', dataDir, 'exodus', 'let my people go']);
+    expect(put.stderr).toBe('');
+    expect(put.stdout).toMatch(/^OK index (\d+) \(session token \1\)\n$/);
+    const token = /index (\d+)/.exec(put.stdout)![1];
+    expect(nines(['kv', 'get', '--data-dir', dataDir, 'exodus', '--consistency', 'session', '--session', token]).stdout).toBe('let my people go\n');
+    const swapped = nines(['kv', 'cas', '--data-dir', dataDir, 'exodus', '--expected', 'let my people go', '--value', 'amen']);
+    expect(swapped.stdout).toMatch(/^OK: exodus is "amen"/);
+    const refused = nines(['kv', 'cas', '--data-dir', dataDir, 'exodus', '--expected', 'nothing', '--value', 'x']);
+    expect(refused.status).toBe(2);
+    expect(refused.stdout).toMatch(/^NOT SET: exodus is "amen"/);
+    expect(nines(['kv', 'delete', '--data-dir', dataDir, 'exodus', '--acks', 'all']).status).toBe(0);
+    const missing = nines(['kv', 'get', '--data-dir', dataDir, 'exodus']);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/exodus: not found/);
+  });
+
+  it('shows the Raft status of the peer', () => {
+    const status = nines(['cluster', 'status', '--data-dir', dataDir]);
+    expect(status.status).toBe(0);
+    expect(status.stdout).toMatch(/\(leader\)/);
+    expect(status.stdout).toMatch(/commit\s+\d+, applied \d+/);
+  });
+
+  it('refuses bad flags and says where to send the request', () => {
+    expect(nines(['kv', 'put', '--data-dir', dataDir, 'k', 'v', '--acks', 'some']).stderr).toMatch(/--acks must be leader, quorum or all/);
+    expect(nines(['kv', 'get', '--peer', 'localhost:1', 'k']).stderr).toMatch(/--peer must be an http:\/\/ or https:\/\/ URL/);
+    const nowhere = spawnSync(process.execPath, [cli, 'kv', 'get', 'k'], { encoding: 'utf8', env: { ...process.env, NINES_PEER: '' } });
+    expect(nowhere.status).toBe(1);
+    expect(nowhere.stderr).toMatch(/say which peer to ask/);
+    expect(nines(['kv', 'get', '--peer', 'http://127.0.0.1:1', 'k']).stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:1/);
+  });
+});
