@@ -92,7 +92,10 @@ export class RaftPeer {
   private readonly options: RaftPeerOptions;
   private readonly client = `${randomBytes(6).toString('hex')}`;
   private sequence = 0;
-  private readonly proposals = new Map<string, Waiter<WriteOutcome> & { acks: AckLevel; index?: number }>();
+  /** Writes this peer proposed as leader and whose clients wait; `index` is set once acknowledged. */
+  private readonly proposals = new Map<string, Waiter<WriteOutcome> & { acks: AckLevel; index?: number; proposedIndex?: number }>();
+  /** The log indexes of those proposals, so that only their results are kept when applied (bounded by kvWaitersMax). */
+  private readonly awaitedIndexes = new Set<number>();
   private readonly reads = new Map<string, Waiter<number>>();
   private readonly appliedWaiters: { index: number; waiter: Waiter<void> }[] = [];
   private readonly results = new Map<number, KvResult>();
@@ -131,6 +134,8 @@ export class RaftPeer {
     for (const waiter of this.reads.values()) this.settle(waiter, stopping);
     for (const { waiter } of this.appliedWaiters.splice(0)) this.settle(waiter, stopping);
     this.proposals.clear();
+    this.awaitedIndexes.clear();
+    this.results.clear();
     this.reads.clear();
     this.options.store.close();
   }
@@ -176,12 +181,14 @@ export class RaftPeer {
     const level = acks ?? this.options.settings?.defaultAcks ?? 'quorum';
     return new Promise<WriteOutcome>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.proposals.delete(proposalId);
+        this.forgetProposal(proposalId);
         reject(new KvTimeoutError(`the write was not acknowledged within ${kvOperationTimeoutMs} ms; its outcome is unknown`));
       }, kvOperationTimeoutMs);
-      this.proposals.set(proposalId, { resolve, reject, timer, acks: level });
+      const waiter: Waiter<WriteOutcome> & { acks: AckLevel; proposedIndex?: number } = { resolve, reject, timer, acks: level };
+      this.proposals.set(proposalId, waiter);
       try {
-        this.node.propose(data, { proposalId, acks: level });
+        waiter.proposedIndex = this.node.propose(data, { proposalId, acks: level }).index;
+        this.awaitedIndexes.add(waiter.proposedIndex);
       } catch (error) {
         clearTimeout(timer);
         this.proposals.delete(proposalId);
@@ -286,7 +293,7 @@ export class RaftPeer {
       for (const entry of ready.committedEntries) {
         if (entry.index <= this.kv.appliedIndex) continue;
         const applied = this.kv.apply(entry);
-        if (applied?.result !== undefined && this.proposals.size > 0) this.results.set(entry.index, applied.result);
+        if (applied?.result !== undefined && this.awaitedIndexes.has(entry.index)) this.results.set(entry.index, applied.result);
         this.appliedSinceSnapshot++;
       }
       this.settleClients(ready);
@@ -305,7 +312,7 @@ export class RaftPeer {
     for (const abandoned of ready.abandoned) {
       const waiter = this.proposals.get(abandoned.proposalId);
       if (waiter === undefined) continue;
-      this.proposals.delete(abandoned.proposalId);
+      this.forgetProposal(abandoned.proposalId);
       this.settle(waiter, new KvOutcomeUnknownError(`the leader stepped down before write ${abandoned.index} was acknowledged; it may or may not have been applied: read the key to find out before retrying`));
     }
     // quorum and all answer once acknowledged AND applied, with the command's result.
@@ -315,7 +322,6 @@ export class RaftPeer {
         this.finishProposal(proposalId, result === undefined ? { index: waiter.index } : { index: waiter.index, result });
       }
     }
-    if (this.proposals.size === 0) this.results.clear();
     for (const state of ready.readStates) {
       const waiter = this.reads.get(state.requestId);
       if (waiter === undefined) continue;
@@ -342,9 +348,20 @@ export class RaftPeer {
   private finishProposal(proposalId: string, outcome: WriteOutcome): void {
     const waiter = this.proposals.get(proposalId);
     if (waiter === undefined) return;
-    this.proposals.delete(proposalId);
+    this.forgetProposal(proposalId);
     clearTimeout(waiter.timer);
     waiter.resolve(outcome);
+  }
+
+  /** Drops a proposal and the result kept for its index. */
+  private forgetProposal(proposalId: string): void {
+    const waiter = this.proposals.get(proposalId);
+    if (waiter === undefined) return;
+    this.proposals.delete(proposalId);
+    if (waiter.proposedIndex !== undefined) {
+      this.awaitedIndexes.delete(waiter.proposedIndex);
+      this.results.delete(waiter.proposedIndex);
+    }
   }
 
   private settle<T>(waiter: Waiter<T>, error: Error): void {
