@@ -32,7 +32,7 @@ export const clusterNameDefault = 'nines';
 
 /** Adds the `cluster` command group to the program and returns it, so later issues can add subcommands. */
 export function registerCluster(program: Command, output: ClusterCommandOutput = standardOutput): Command {
-  const cluster = program.command('cluster').description("manage the cluster's certificate authority and peer certificates");
+  const cluster = program.command('cluster').description("the cluster's certificate authority, peer certificates and replication status");
   registerInit(cluster, output);
   registerIssue(cluster, output);
   return cluster;
