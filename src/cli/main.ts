@@ -5,18 +5,6 @@
  * non-zero exit, never a stack trace.
  */
 import { Command, CommanderError } from 'commander';
-import { registerGenerate } from './generate.js';
-import { registerTokenize } from './tokenize.js';
-import { registerModel } from './model.js';
-import { registerTrain } from './train.js';
-import { registerCluster } from './cluster.js';
-import { registerStart } from './start.js';
-import { registerNode } from './node.js';
-import { registerTracker } from './tracker.js';
-import { registerPeers } from './peers.js';
-import { registerChat } from './chat.js';
-import { registerLog } from './log.js';
-import { registerClusterStatus, registerKv } from './kv.js';
 import { describeError } from './errors.js';
 
 const program = new Command();
@@ -27,18 +15,29 @@ program
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-registerStart(program);
-registerChat(program);
-registerGenerate(program);
-registerTokenize(program);
-registerModel(program);
-registerTrain(program);
-registerClusterStatus(registerCluster(program));
-registerKv(program);
-registerLog(program);
-registerNode(program);
-registerTracker(program);
-registerPeers(program);
+/**
+ * Each command's module, loaded only when that command runs: the modules pull in the model,
+ * TLS certificates, SQLite and the HTTP server, and a peer process should not pay to load
+ * what it never uses. `nines --help` (or an unknown command) loads them all, in this order.
+ */
+const commands: Record<string, () => Promise<void>> = {
+  start: async () => (await import('./start.js')).registerStart(program),
+  chat: async () => (await import('./chat.js')).registerChat(program),
+  generate: async () => (await import('./generate.js')).registerGenerate(program),
+  tokenize: async () => (await import('./tokenize.js')).registerTokenize(program),
+  model: async () => (await import('./model.js')).registerModel(program),
+  train: async () => (await import('./train.js')).registerTrain(program),
+  cluster: async () => void (await import('./kv.js')).registerClusterStatus((await import('./cluster.js')).registerCluster(program)),
+  kv: async () => (await import('./kv.js')).registerKv(program),
+  log: async () => (await import('./log.js')).registerLog(program),
+  node: async () => void (await import('./node.js')).registerNode(program),
+  tracker: async () => void (await import('./tracker.js')).registerTracker(program),
+  peers: async () => void (await import('./peers.js')).registerPeers(program),
+};
+
+const requested = process.argv[2];
+if (requested !== undefined && Object.hasOwn(commands, requested)) await commands[requested]();
+else for (const register of Object.values(commands)) await register();
 
 try {
   await program.parseAsync(process.argv);
