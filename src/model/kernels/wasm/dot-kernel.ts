@@ -127,12 +127,20 @@ function tileBody(shared: Shared, rows: number, tokens: number): Code {
 
 /** All tokens for the rows of one row tile: tiles of `tokenTile`, then one at a time. */
 function rowsBody(shared: Shared, rows: number, tokenTile: number): Code {
-  const { token } = shared;
+  return tokenTileLoops(shared.token, tokenTile, (tile) => tileBody(shared, rows, tile));
+}
+
+/**
+ * Loops the `token` local over the product's TOKENS parameter: whole tiles of `tokenTile`
+ * tokens through `body(tokenTile)`, then the rest one at a time through `body(1)`. Every
+ * dot kernel (float and integer) walks its tokens this way.
+ */
+export function tokenTileLoops(token: number, tokenTile: number, body: (tile: number) => Code): Code {
   const tokenLoops: Code[] = [[op.i32(0), op.set(token)]];
   if (tokenTile > 1) {
-    tokenLoops.push(op.whileLoop([op.get(token), op.i32(tokenTile), op.i32Add, op.get(TOKENS), op.i32LessOrEqualUnsigned], tileBody(shared, rows, tokenTile), [op.get(token), op.i32(tokenTile), op.i32Add, op.set(token)]));
+    tokenLoops.push(op.whileLoop([op.get(token), op.i32(tokenTile), op.i32Add, op.get(TOKENS), op.i32LessOrEqualUnsigned], body(tokenTile), [op.get(token), op.i32(tokenTile), op.i32Add, op.set(token)]));
   }
-  tokenLoops.push(op.whileLoop([op.get(token), op.get(TOKENS), op.i32LessThanUnsigned], tileBody(shared, rows, 1), [op.get(token), op.i32(1), op.i32Add, op.set(token)]));
+  tokenLoops.push(op.whileLoop([op.get(token), op.get(TOKENS), op.i32LessThanUnsigned], body(1), [op.get(token), op.i32(1), op.i32Add, op.set(token)]));
   return tokenLoops;
 }
 

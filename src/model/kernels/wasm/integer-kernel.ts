@@ -16,12 +16,13 @@
  * Parameters as dot-kernel.ts (x and xStride point at quantized rows).
  */
 import { type Code, LocalAllocator, op } from '../../wasm/assembler.js';
-import { type DotKernel, dotKernelParameterCount } from './dot-kernel.js';
+import { type DotKernel, dotKernelParameterCount, tokenTileLoops } from './dot-kernel.js';
 import type { IntegerWeightFormat } from './integer-formats.js';
 import { integerOp } from './integer-ops.js';
 import { activationBlockBytes, activationScaleOffset, activationSumsOffset } from './quantize-kernel.js';
 
-const [OUT, WEIGHTS, X, ROW_BEGIN, ROW_END, COLS, ROW_BYTES, TOKENS, OUT_STRIDE, X_STRIDE] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+// The parameters, in the order of every dot kernel (TOKENS is read by tokenTileLoops).
+const [OUT, WEIGHTS, X, ROW_BEGIN, ROW_END, COLS, ROW_BYTES, _TOKENS, OUT_STRIDE, X_STRIDE] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
 
 interface Shared {
   format: IntegerWeightFormat;
@@ -121,13 +122,7 @@ function tileBody(shared: Shared, rows: number, tokens: number): Code {
 
 /** All tokens for the rows of one row tile: tiles of `tokenTile`, then one at a time. */
 function rowsBody(shared: Shared, rows: number, tokenTile: number): Code {
-  const { token } = shared;
-  const tokenLoops: Code[] = [[op.i32(0), op.set(token)]];
-  if (tokenTile > 1) {
-    tokenLoops.push(op.whileLoop([op.get(token), op.i32(tokenTile), op.i32Add, op.get(TOKENS), op.i32LessOrEqualUnsigned], tileBody(shared, rows, tokenTile), [op.get(token), op.i32(tokenTile), op.i32Add, op.set(token)]));
-  }
-  tokenLoops.push(op.whileLoop([op.get(token), op.get(TOKENS), op.i32LessThanUnsigned], tileBody(shared, rows, 1), [op.get(token), op.i32(1), op.i32Add, op.set(token)]));
-  return tokenLoops;
+  return tokenTileLoops(shared.token, tokenTile, (tile) => tileBody(shared, rows, tile));
 }
 
 /** The integer kernel of one format, tiled `rowTile` rows by `tokenTile` tokens. */
