@@ -35,7 +35,7 @@ import {
 } from '../../replication/leader/index.js';
 import type { RaftStore } from '../../storage/index.js';
 import { KvUnavailableError, KvTimeoutError, KvOutcomeUnknownError } from './errors.js';
-import { raftMessageProblem, asRaftMessage } from './wire-check.js';
+import { asRaftMessage, forwardedWriteProblem, raftMessageProblem } from './wire-check.js';
 
 export const raftMessageMethod = 'raft';
 export const raftClientMethod = 'raft.client';
@@ -249,11 +249,9 @@ export class RaftPeer {
   }
 
   private async serveForwardedWrite(body: unknown): Promise<WriteOutcome> {
-    const request = body as Partial<WriteRequest> | null;
-    const command = request?.command as KvWrite | undefined;
-    const acks = request?.acks;
-    const validOp = command !== undefined && typeof command === 'object' && ['put', 'delete', 'cas'].includes((command as { op?: string }).op ?? '') && typeof (command as { key?: unknown }).key === 'string';
-    if (!validOp || (acks !== undefined && acks !== 'leader' && acks !== 'quorum' && acks !== 'all')) throw new RpcHandlerError('BAD_KV_COMMAND', 'a forwarded write must carry a put, delete or cas command with a key');
+    const problem = forwardedWriteProblem(body);
+    if (problem !== undefined) throw new RpcHandlerError('BAD_KV_COMMAND', problem);
+    const { command, acks } = body as WriteRequest;
     if (this.node.role !== 'leader') throw new RpcHandlerError('KV_UNAVAILABLE', `the peer the write was forwarded to is no longer the leader (it believes in ${this.node.leader ?? 'no leader'}); retry`);
     try {
       return await this.proposeLocally(command, acks);

@@ -100,3 +100,30 @@ export function raftMessageProblem(value: unknown, self: string, sender: string)
 export function asRaftMessage(value: unknown): RaftMessage {
   return value as RaftMessage;
 }
+
+const ackLevels = new Set(['leader', 'quorum', 'all']);
+
+/**
+ * Why a write forwarded by another peer (`raft.client`) is malformed, or undefined. Every
+ * field is checked here: a command that reached the log with, say, a number for a value
+ * would fail on every replica that applies it.
+ */
+export function forwardedWriteProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return 'a forwarded write must be a map with a command';
+  const { command, acks } = value as Fields;
+  if (acks !== undefined && !ackLevels.has(acks as string)) return 'acks must be leader, quorum or all';
+  if (typeof command !== 'object' || command === null) return 'the forwarded write carries no command';
+  const fields = command as Fields;
+  if (typeof fields.key !== 'string') return 'the command\'s key must be a string';
+  const textOrNull = (item: unknown) => item === null || typeof item === 'string';
+  switch (fields.op) {
+    case 'put':
+      return typeof fields.value === 'string' ? undefined : 'a put\'s value must be a string';
+    case 'delete':
+      return undefined;
+    case 'cas':
+      return textOrNull(fields.expected) && textOrNull(fields.value) ? undefined : 'a compare-and-set\'s expected value and value must be strings or null';
+    default:
+      return 'the command must be a put, delete or cas';
+  }
+}

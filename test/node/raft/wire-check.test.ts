@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { makeEntry, genesisHash, type RaftMessage } from '../../../src/replication/leader/index.js';
-import { raftMessageProblem, wireEntriesMax } from '../../../src/node/raft/wire-check.js';
+import { forwardedWriteProblem, raftMessageProblem, wireEntriesMax } from '../../../src/node/raft/wire-check.js';
 
 const self = 'b'.repeat(40);
 const sender = 'a'.repeat(40);
@@ -45,5 +45,19 @@ describe('raftMessageProblem: what the network may hand the Raft core', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('forwardedWriteProblem: writes another peer forwards to the leader', () => {
+  it('passes well-formed writes and names what is wrong with the rest', () => {
+    expect(forwardedWriteProblem({ command: { op: 'put', key: 'k', value: 'v' }, acks: 'all' })).toBeUndefined();
+    expect(forwardedWriteProblem({ command: { op: 'delete', key: 'k' } })).toBeUndefined();
+    expect(forwardedWriteProblem({ command: { op: 'cas', key: 'k', expected: null, value: 'v' } })).toBeUndefined();
+    expect(forwardedWriteProblem({ command: { op: 'put', key: 'k', value: 7 } })).toMatch(/put's value must be a string/);
+    expect(forwardedWriteProblem({ command: { op: 'cas', key: 'k', expected: 1, value: null } })).toMatch(/strings or null/);
+    expect(forwardedWriteProblem({ command: { op: 'put', key: 3, value: 'v' } })).toMatch(/key must be a string/);
+    expect(forwardedWriteProblem({ command: { op: 'drop', key: 'k' } })).toMatch(/put, delete or cas/);
+    expect(forwardedWriteProblem({ command: { op: 'delete', key: 'k' }, acks: 'most' })).toMatch(/acks must be/);
+    expect(forwardedWriteProblem('put k v')).toMatch(/must be a map/);
   });
 });
