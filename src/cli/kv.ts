@@ -71,7 +71,13 @@ async function call(options: PeerOptions, method: string, path: string, body?: s
     } catch (error) {
       throw new KvClientError('PEER_UNREACHABLE', `cannot reach ${url}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`);
     }
-    const answer: Answer = { status: response.status, session: response.headers.get(sessionHeader), body: (await response.json()) as Answer['body'] };
+    let parsed: Answer['body'];
+    try {
+      parsed = (await response.json()) as Answer['body'];
+    } catch {
+      throw new KvClientError('BAD_ANSWER', `${url} answered ${response.status} without JSON: is that a nines storage peer's API (the "api http://…" line nines node prints)?`);
+    }
+    const answer: Answer = { status: response.status, session: response.headers.get(sessionHeader), body: parsed };
     if (answer.status === 503 && Date.now() + retryPauseMs < deadline) {
       await new Promise((resolve) => setTimeout(resolve, retryPauseMs));
       continue;

@@ -2,7 +2,8 @@
  * `nines kv` and `nines cluster status` against a real one-voter storage node: the commands
  * a user types, their output and exit codes.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,5 +72,17 @@ describe('nines kv and nines cluster status', () => {
     expect(nowhere.status).toBe(1);
     expect(nowhere.stderr).toMatch(/say which peer to ask/);
     expect(nines(['kv', 'get', '--peer', 'http://127.0.0.1:1', 'k']).stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:1/);
+  });
+
+  it('says so when the address answers, but not as a nines API', async () => {
+    const server = createServer((_request, response) => void response.writeHead(200, { 'content-type': 'text/html' }).end('<!DOCTYPE html>'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const stderr = await new Promise<string>((resolve) => execFile(process.execPath, [cli, 'kv', 'get', '--peer', `http://127.0.0.1:${port}`, 'k'], (_error, _stdout, text) => resolve(text)));
+      expect(stderr).toMatch(/answered 200 without JSON: is that a nines storage peer's API/);
+    } finally {
+      server.close();
+    }
   });
 });
