@@ -8,8 +8,8 @@ import { randomInt } from 'node:crypto';
 import type { Command } from 'commander';
 import type { ChatMessage } from '../model/chat-template.js';
 import { generate } from '../model/generate.js';
-import { loadModel, type LoadedModel } from '../model/load-file.js';
-import { addSamplingOptions, loadOptionsOf, samplerSettingsOf, type SamplingOptions } from './generate.js';
+import type { LoadedModel } from '../model/load-file.js';
+import { addSamplingOptions, samplerSettingsOf, withModel, type SamplingOptions } from './generate.js';
 import { type Interruption, type ReplSettings, runRepl, sharedCommandsHelp, stoppedByUser } from './repl.js';
 
 const helpText = `Type a message and press Enter: the model answers, token by token.
@@ -28,12 +28,7 @@ export function registerChat(program: Command): void {
     .description("a conversation with a model on this machine, through the model's chat template")
     .option('--system <text>', 'a system message that opens the conversation');
   addSamplingOptions(command).action(async (options: ChatOptions) => {
-    const loaded = loadModel(options.model, loadOptionsOf(options));
-    try {
-      await runChat(loaded, options);
-    } finally {
-      await loaded.close();
-    }
+    await withModel(options, runChat);
   });
 }
 

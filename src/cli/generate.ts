@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from 'commander';
-import { kernelChoices, loadModel, type KernelChoice, type LoadOptions } from '../model/load-file.js';
+import { kernelChoices, loadModel, type KernelChoice, type LoadedModel, type LoadOptions } from '../model/load-file.js';
 import { inferenceThreadsMax } from '../model/parallel/index.js';
 import { generate, traceTopCandidatesMax, type GenerationStep } from '../model/generate.js';
 import { defaultSamplerSettings, type SamplerSettings } from '../model/sampler.js';
@@ -54,6 +54,16 @@ function kernelOption(value: string): KernelChoice {
 }
 
 /** How `generate` and `start` load the model. */
+/** Loads the model the flags name, runs `work` with it, and always stops its kernel threads after. */
+export async function withModel<T extends SamplingOptions>(options: T, work: (loaded: LoadedModel, options: T) => Promise<void>): Promise<void> {
+  const loaded = loadModel(options.model, loadOptionsOf(options));
+  try {
+    await work(loaded, options);
+  } finally {
+    await loaded.close();
+  }
+}
+
 export function loadOptionsOf(options: SamplingOptions): LoadOptions {
   return { threads: Math.min(options.threads, inferenceThreadsMax), kernels: options.kernels };
 }
@@ -78,25 +88,22 @@ export function registerGenerate(program: Command): void {
     .option('--trace', 'show every step: prompt tokens, then each sampled token with its top candidates')
     .option('--trace-top <n>', 'candidates shown per step with --trace', integerOption('--trace-top', 1, traceTopCandidatesMax), 5)
     .action(async (prompt: string, options: SamplingOptions & { trace?: boolean; traceTop: number }) => {
-      const loaded = loadModel(options.model, loadOptionsOf(options));
       const seed = options.seed ?? randomInt(0, 2 ** 31);
       if (options.seed === undefined) process.stderr.write(`seed ${seed} (repeat this run with --seed ${seed})\n`);
-      const steps = generate({
-        model: loaded.transformer,
-        tokenizer: loaded.tokenizer,
-        prompt,
-        sampler: { ...samplerSettingsOf(options), seed },
-        maxTokens: options.maxTokens,
-        stop: options.stop,
-        trace: options.trace === true,
-        traceTopCandidates: options.traceTop,
-      });
-      try {
+      await withModel(options, async (loaded) => {
+        const steps = generate({
+          model: loaded.transformer,
+          tokenizer: loaded.tokenizer,
+          prompt,
+          sampler: { ...samplerSettingsOf(options), seed },
+          maxTokens: options.maxTokens,
+          stop: options.stop,
+          trace: options.trace === true,
+          traceTopCandidates: options.traceTop,
+        });
         if (options.trace === true) await printTrace(steps, prompt, (id) => loaded.tokenizer.tokenText(id));
         else await printStream(steps, prompt);
-      } finally {
-        await loaded.close();
-      }
+      });
     });
 }
 

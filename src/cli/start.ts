@@ -5,9 +5,9 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Command } from 'commander';
-import { loadModel, type LoadedModel } from '../model/load-file.js';
+import type { LoadedModel } from '../model/load-file.js';
 import { generate } from '../model/generate.js';
-import { addSamplingOptions, loadOptionsOf, samplerSettingsOf, type SamplingOptions } from './generate.js';
+import { addSamplingOptions, samplerSettingsOf, withModel, type SamplingOptions } from './generate.js';
 import { type Interruption, type ReplSettings, runRepl, sharedCommandsHelp, stoppedByUser } from './repl.js';
 
 const helpText = `Type some text and press Enter: the model continues it, token by token.
@@ -19,12 +19,7 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('interactive prompt on the built-in model (the swarm comes in a later release)');
   addSamplingOptions(command).action(async (options: SamplingOptions) => {
-    const loaded = loadModel(options.model, loadOptionsOf(options));
-    try {
-      await runPrompt(loaded, options);
-    } finally {
-      await loaded.close();
-    }
+    await withModel(options, runPrompt);
   });
 }
 
