@@ -78,11 +78,14 @@ function sameDot(left: Dot, right: Dot): boolean {
 export function applyWrite(state: RegisterState, write: RegisterWrite): { state: RegisterState; dot: Dot } {
   const counter = counterOf(state.clock, write.node) + 1;
   const dot = { node: write.node, counter };
-  const kept = write.lastWriterWins ? [] : state.siblings.filter((sibling) => !covered(sibling.dot, write.context));
+  // On a last-writer-wins key a write supersedes everything its replica has seen, whatever the context said.
+  const lastWriterWins = write.lastWriterWins || state.lastWriterWins === true;
+  const context = lastWriterWins ? joinVectors(state.clock, write.context) : write.context;
+  const kept = state.siblings.filter((sibling) => !covered(sibling.dot, context));
   if (kept.length >= siblingsMax) throw new TooManySiblingsError(write.key);
-  const sibling: Sibling = { dot, value: write.value, timestamp: write.timestamp, lastWriterWins: write.lastWriterWins };
-  const clock = { ...joinVectors(state.clock, write.context), [write.node]: counter };
-  return { state: settle({ clock, siblings: [...kept, sibling], ...(state.lastWriterWins && { lastWriterWins: true }) }), dot };
+  const sibling: Sibling = { dot, value: write.value, timestamp: write.timestamp, lastWriterWins };
+  const clock = { ...joinVectors(state.clock, context), [write.node]: counter };
+  return { state: settle({ clock, siblings: [...kept, sibling], ...(lastWriterWins && { lastWriterWins: true }) }), dot };
 }
 
 /** The state that has seen everything either replica has seen. */
@@ -105,14 +108,15 @@ export function registerCovers(state: RegisterState, other: RegisterState): bool
   return registersEqual(mergeRegisters(state, other), settle(state));
 }
 
-/** Canonical form: siblings sorted by dot, clock keys sorted; last-writer-wins collapses to its winner. */
+/**
+ * Canonical form: siblings sorted by dot, clock keys sorted. Concurrent siblings of a
+ * last-writer-wins key are kept in the state and only hidden by `registerView`: collapsing them
+ * while merging would let a sibling that is later superseded evict one that is not, and merges
+ * would stop being associative (the property test found exactly that).
+ */
 function settle(state: RegisterState): RegisterState {
-  let siblings = [...state.siblings];
+  const siblings = [...state.siblings];
   const lastWriterWins = state.lastWriterWins === true || siblings.some((sibling) => sibling.lastWriterWins);
-  if (lastWriterWins && siblings.length > 1) {
-    const winner = siblings.reduce((best, sibling) => (compareTimestamps(sibling.timestamp, best.timestamp) > 0 ? sibling : best));
-    siblings = [winner];
-  }
   siblings.sort((left, right) => (left.dot.node < right.dot.node ? -1 : left.dot.node > right.dot.node ? 1 : left.dot.counter - right.dot.counter));
   return { clock: canonicalVector(state.clock), siblings, ...(lastWriterWins && { lastWriterWins: true as const }) };
 }
@@ -123,8 +127,13 @@ export function registersEqual(left: RegisterState, right: RegisterState): boole
 
 /** What a read shows: the live values (tombstones left out), and the context to write back with. */
 export function registerView(state: RegisterState): { values: string[]; context: VersionVector; deleted: boolean } {
-  const values = state.siblings.filter((sibling) => sibling.value !== null).map((sibling) => sibling.value!);
+  const live = state.lastWriterWins === true && state.siblings.length > 1 ? [latestSibling(state.siblings)] : state.siblings;
+  const values = live.filter((sibling) => sibling.value !== null).map((sibling) => sibling.value!);
   return { values, context: state.clock, deleted: values.length === 0 };
+}
+
+function latestSibling(siblings: readonly Sibling[]): Sibling {
+  return siblings.reduce((best, sibling) => (compareTimestamps(sibling.timestamp, best.timestamp) > 0 ? sibling : best));
 }
 
 /** The encoding digests and disks use: equal states give equal bytes. */
