@@ -1,0 +1,199 @@
+/**
+ * The compute side of the swarm: one loaded model serving chunks of generation to gateways.
+ *
+ * Each job's live generation (its KV cache, inside `generate()`) is kept between chunks, so
+ * a job that stays on this peer pays for its prompt once. A chunk that does not continue a
+ * live job — the job began on a peer that died, or was evicted here — starts the job again
+ * from the request's resume data (prefill of prompt + tokens so far, the sampler state after
+ * the last one), which continues the text exactly (see protocol.ts).
+ *
+ * The model computes one chunk at a time (forward passes share the kernel threads);
+ * chunks of different jobs take turns through a first-in, first-out queue with a bound.
+ */
+import type { LoadedModel } from '../../model/load-file.js';
+import { generate, type GenerationStep } from '../../model/generate.js';
+import type { ChunkRequest, ChunkResponse, ChunkStep } from './protocol.js';
+
+/** Jobs whose sessions are kept between chunks; the least recently used is dropped beyond it. */
+export const liveJobsMaxDefault = 16;
+/** A job not continued for this long is dropped (its gateway went away or moved it). */
+export const liveJobIdleMsDefault = 30_000;
+/** Chunks that may wait for the model; one more is refused so the gateway tries another peer. */
+export const waitingChunksMaxDefault = 64;
+
+export class ComputeBusyError extends Error {
+  override name = 'ComputeBusyError';
+  readonly code = 'COMPUTE_BUSY';
+}
+
+export class ComputeRequestError extends Error {
+  override name = 'ComputeRequestError';
+  readonly code = 'COMPUTE_REQUEST_INVALID';
+}
+
+interface LiveJob {
+  steps: AsyncGenerator<GenerationStep, void, undefined>;
+  /** Tokens generated so far in this job (resumed ones included). */
+  position: number;
+  lastUsedMs: number;
+}
+
+export interface ComputeEngineOptions {
+  liveJobsMax?: number;
+  liveJobIdleMs?: number;
+  waitingChunksMax?: number;
+  now?: () => number;
+}
+
+export interface ComputeCounters {
+  chunks: number;
+  tokens: number;
+  /** Chunks that had to start their job again from resume data (failover or eviction). */
+  resumes: number;
+  refusedBusy: number;
+}
+
+export class ComputeEngine {
+  private readonly live = new Map<string, LiveJob>();
+  private readonly waiting: Array<() => void> = [];
+  private busy = false;
+  private readonly liveJobsMax: number;
+  private readonly liveJobIdleMs: number;
+  private readonly waitingChunksMax: number;
+  private readonly now: () => number;
+  readonly counters: ComputeCounters = { chunks: 0, tokens: 0, resumes: 0, refusedBusy: 0 };
+
+  constructor(
+    private readonly model: LoadedModel,
+    options: ComputeEngineOptions = {},
+  ) {
+    this.liveJobsMax = options.liveJobsMax ?? liveJobsMaxDefault;
+    this.liveJobIdleMs = options.liveJobIdleMs ?? liveJobIdleMsDefault;
+    this.waitingChunksMax = options.waitingChunksMax ?? waitingChunksMaxDefault;
+    this.now = options.now ?? Date.now;
+  }
+
+  get modelName(): string {
+    return this.model.name;
+  }
+
+  load(): ChunkResponse['load'] {
+    return { liveJobs: this.live.size, waitingChunks: this.waiting.length };
+  }
+
+  /** Serves one chunk of a job (the request was validated by chunkRequestProblem). */
+  async chunk(request: ChunkRequest): Promise<ChunkResponse> {
+    if (request.model !== this.model.name) throw new ComputeRequestError(`this peer serves model ${this.model.name}, not ${request.model}`);
+    await this.acquire();
+    try {
+      return await this.serve(request);
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Drops every live job (their KV caches) before the model is closed. */
+  async close(): Promise<void> {
+    for (const jobId of [...this.live.keys()]) await this.drop(jobId);
+  }
+
+  private async serve(request: ChunkRequest): Promise<ChunkResponse> {
+    this.counters.chunks++;
+    await this.dropIdleJobs();
+    const have = request.resume?.generatedTokens.length ?? 0;
+    let job = this.live.get(request.jobId);
+    if (job !== undefined && job.position !== have) {
+      // The gateway is elsewhere in the job than this session: start again from what it has.
+      await this.drop(request.jobId);
+      job = undefined;
+    }
+    if (job === undefined) job = await this.start(request, have);
+    job.lastUsedMs = this.now();
+    const steps: ChunkStep[] = [];
+    while (steps.length < request.chunkTokens) {
+      let next: IteratorResult<GenerationStep, void>;
+      try {
+        next = await job.steps.next();
+      } catch (error) {
+        // generate() checks a request on its first step: a bad prompt or resume data ends here.
+        this.live.delete(request.jobId);
+        throw new ComputeRequestError(error instanceof Error ? error.message : String(error));
+      }
+      if (next.done === true) break;
+      const step = next.value;
+      if (step.kind === 'prompt') continue;
+      if (step.kind === 'end') {
+        await this.drop(request.jobId);
+        return { steps, end: { reason: step.reason, text: step.text }, load: this.load() };
+      }
+      job.position++;
+      this.counters.tokens++;
+      steps.push({
+        id: step.id,
+        text: step.text,
+        tokenText: this.model.tokenizer.tokenText(step.id),
+        samplerState: step.samplerState,
+        ...(step.probability !== undefined && { probability: step.probability }),
+        ...(step.candidates !== undefined && { candidates: step.candidates }),
+      });
+    }
+    return { steps, load: this.load() };
+  }
+
+  private async start(request: ChunkRequest, have: number): Promise<LiveJob> {
+    if (have > 0) this.counters.resumes++;
+    while (this.live.size >= this.liveJobsMax) await this.drop(this.leastRecentlyUsed()!);
+    const { seed, ...settings } = request.sampler;
+    const steps = generate({
+      model: this.model.transformer,
+      tokenizer: this.model.tokenizer,
+      prompt: request.prompt,
+      sampler: { ...settings, seed },
+      maxTokens: request.maxTokens,
+      stop: request.stop,
+      trace: request.traceTopK > 0,
+      ...(request.traceTopK > 0 && { traceTopCandidates: request.traceTopK }),
+      ...(request.resume !== undefined && { resume: request.resume }),
+    });
+    const job: LiveJob = { steps, position: have, lastUsedMs: this.now() };
+    this.live.set(request.jobId, job);
+    return job;
+  }
+
+  private leastRecentlyUsed(): string | undefined {
+    let oldest: [string, LiveJob] | undefined;
+    for (const entry of this.live) if (oldest === undefined || entry[1].lastUsedMs < oldest[1].lastUsedMs) oldest = entry;
+    return oldest?.[0];
+  }
+
+  private async dropIdleJobs(): Promise<void> {
+    const now = this.now();
+    for (const [jobId, job] of [...this.live]) if (now - job.lastUsedMs > this.liveJobIdleMs) await this.drop(jobId);
+  }
+
+  private async drop(jobId: string): Promise<void> {
+    const job = this.live.get(jobId);
+    if (job === undefined) return;
+    this.live.delete(jobId);
+    // Closing the generator runs its finally block, which gives the KV cache back.
+    await job.steps.return(undefined);
+  }
+
+  private acquire(): Promise<void> {
+    if (!this.busy) {
+      this.busy = true;
+      return Promise.resolve();
+    }
+    if (this.waiting.length >= this.waitingChunksMax) {
+      this.counters.refusedBusy++;
+      return Promise.reject(new ComputeBusyError(`${this.waiting.length} chunks already wait for this peer's model; try another compute peer`));
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next === undefined) this.busy = false;
+    else next();
+  }
+}
