@@ -15,6 +15,7 @@
  */
 import { keyBytesMax, valueBytesMax, type AckLevel, type RaftStatus } from '../replication/leader/index.js';
 import type { KvWrite, ReadConsistency, WriteOutcome } from '../node/raft/raft-peer.js';
+import { handleReplicaKvRequest, type ReplicaKvBackend } from './replica-kv-routes.js';
 
 export const sessionHeader = 'x-nines-session';
 /** Request bodies at most: the largest value plus room for the JSON around a compare-and-set. */
@@ -46,6 +47,7 @@ export interface KvResponse {
 const statusOfCode: Record<string, number> = {
   BAD_REQUEST: 400,
   KV_COMMAND_INVALID: 400,
+  KV_TOO_MANY_SIBLINGS: 409,
   KEY_NOT_FOUND: 404,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
@@ -70,12 +72,21 @@ export function errorResponse(code: string, message: string, extra: Record<strin
   return { status, headers, body: { error: { code, message, ...extra } } };
 }
 
-export async function handleKvRequest(backend: KvBackend, request: KvRequest): Promise<KvResponse | undefined> {
+/** Any storage peer's backend: single-leader (Raft), multi-leader or leaderless. */
+export type AnyKvBackend = KvBackend | ReplicaKvBackend;
+
+function isReplicaBackend(backend: AnyKvBackend): backend is ReplicaKvBackend {
+  return 'mode' in backend;
+}
+
+export async function handleKvRequest(backend: AnyKvBackend, request: KvRequest): Promise<KvResponse | undefined> {
   if (request.path === '/v1/cluster/status') {
     if (request.method !== 'GET') return errorResponse('METHOD_NOT_ALLOWED', 'use GET /v1/cluster/status');
-    return { status: 200, headers: {}, body: backend.status() };
+    const mode = isReplicaBackend(backend) ? backend.mode : 'single-leader';
+    return { status: 200, headers: {}, body: { mode, ...(backend.status() as object) } };
   }
   if (!request.path.startsWith('/v1/kv/')) return undefined;
+  if (isReplicaBackend(backend)) return handleReplicaKvRequest(backend, request);
   try {
     return await route(backend, request);
   } catch (error) {

@@ -1,22 +1,29 @@
 /**
- * The HTTP API a peer serves to clients (fastify 5): today the key-value store and the
- * cluster status; the OpenAI-compatible routes and the dashboard join it later. Bodies are
- * read as text with a hard limit, and the routes themselves (kv-routes.ts) validate every
- * field, so a bad request gets a 4xx with a message and never reaches the store.
+ * The HTTP API a peer serves to clients (fastify 5): the key-value store, the cluster
+ * status and, when the peer serves completions, the OpenAI-compatible routes; the
+ * dashboard joins it later. Bodies are read as text with a hard limit, and the routes
+ * themselves (kv-routes.ts, openai/) parse and validate every field, so a bad request gets
+ * a 4xx with a message and never reaches the store or the model.
  */
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { handleKvRequest, kvBodyBytesMax, type KvBackend } from './kv-routes.js';
+import { handleKvRequest, kvBodyBytesMax, type AnyKvBackend } from './kv-routes.js';
+import type { ApiAuth, OpenAiLimits } from './openai/index.js';
+import type { CompletionBackend } from '../service/completion-backend.js';
 
 export interface ApiServerOptions {
   host: string;
   port: number;
-  kv: KvBackend;
+  kv: AnyKvBackend;
+  /** The OpenAI-compatible routes (/v1/chat/completions, /v1/completions, /v1/models); without them those paths answer 404. */
+  completions?: { backend: CompletionBackend; auth: ApiAuth; limits?: Partial<OpenAiLimits> };
 }
 
 export class ApiServer {
   private constructor(
     private readonly app: FastifyInstance,
     readonly address: { host: string; port: number },
+    private readonly silentSockets: ReadonlySet<Socket>,
   ) {}
 
   static async start(options: ApiServerOptions): Promise<ApiServer> {
@@ -41,14 +48,38 @@ export class ApiServer {
       if (response === undefined) return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${url.pathname}` } });
       return reply.status(response.status).headers(response.headers).send(response.body);
     });
+    if (options.completions !== undefined) {
+      // Loaded only when the peer serves completions: a storage-only peer never loads the serving code or its validation library.
+      const { mountOpenAiRoutes } = await import('./openai/mount.js');
+      mountOpenAiRoutes(app, options.completions);
+    }
     app.get('/healthz', async () => ({ ok: true }));
+    const silentSockets = trackSilentSockets(app);
     await app.listen({ host: options.host, port: options.port });
     const bound = app.server.address();
     const port = typeof bound === 'object' && bound !== null ? bound.port : options.port;
-    return new ApiServer(app, { host: options.host, port });
+    return new ApiServer(app, { host: options.host, port }, silentSockets);
   }
 
   async close(): Promise<void> {
-    await this.app.close();
+    const closing = this.app.close();
+    for (const socket of this.silentSockets) socket.destroy();
+    await closing;
   }
+}
+
+/**
+ * Connections that have not sent a request yet. Node counts such a connection as busy
+ * until its headers timeout (a minute), so one would hold close() that long; HTTP clients
+ * open them ahead of need (fetch does after a cancelled stream), and nothing is lost by
+ * closing them.
+ */
+function trackSilentSockets(app: FastifyInstance): ReadonlySet<Socket> {
+  const silent = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    silent.add(socket);
+    socket.once('close', () => silent.delete(socket));
+  });
+  app.server.on('request', (request: { socket: Socket }) => silent.delete(request.socket));
+  return silent;
 }

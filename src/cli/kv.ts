@@ -1,6 +1,7 @@
 /**
- * `nines kv put|get|delete|cas|watch` and `nines cluster status`: clients of a storage
- * peer's HTTP API (src/api/kv-routes.ts). The peer is `--peer http://host:port`, or the
+ * `nines kv put|get|delete|cas|append|watch` and `nines cluster status`: clients of a storage
+ * peer's HTTP API (src/api/kv-routes.ts, and replica-kv-routes.ts in the multi-leader and
+ * leaderless modes, where reads may return concurrent values with a context to resolve them). The peer is `--peer http://host:port`, or the
  * node running in `--data-dir D` (its node.json says where its API listens), or
  * $NINES_PEER.
  *
@@ -112,7 +113,42 @@ function addPeerOptions(command: Command): Command {
 function printWrite(answer: Answer, options: PeerOptions): void {
   failIfError(answer);
   if (options.json === true) process.stdout.write(`${JSON.stringify({ ...answer.body, session: answer.session })}\n`);
-  else process.stdout.write(`OK index ${String(answer.body.index)} (session token ${answer.session})\n`);
+  else if (typeof answer.body.index === 'number') process.stdout.write(`OK index ${String(answer.body.index)} (session token ${answer.session})\n`);
+  else {
+    const parts = [typeof answer.body.id === 'string' ? `element ${answer.body.id}` : undefined, typeof answer.body.context === 'string' ? `context ${answer.body.context}` : undefined, answer.session === null ? undefined : `session token ${answer.session}`];
+    process.stdout.write(`OK${parts.filter((part) => part !== undefined).map((part) => ` ${part}`).join(',')}\n`);
+  }
+}
+
+/** Options of writes in the multi-leader and leaderless modes. */
+interface ReplicaWriteOptions {
+  context?: string;
+  w?: number;
+  lww?: boolean;
+}
+
+function addReplicaWriteOptions(command: Command): Command {
+  return command
+    .option('--context <token>', 'multi-leader/leaderless: the context a read printed; the write replaces exactly the values that read saw')
+    .option('--w <replicas>', 'leaderless: replicas that must fsync the write before it is acknowledged', integerOption('--w', 1, 16))
+    .option('--lww', 'multi-leader/leaderless: resolve concurrent writes to this key by last-writer-wins (hybrid logical clock) instead of keeping siblings');
+}
+
+function replicaQuery(options: ReplicaWriteOptions): Record<string, string | undefined> {
+  return { context: options.context, w: options.w === undefined ? undefined : String(options.w), lww: options.lww === true ? 'true' : undefined };
+}
+
+function printRead(key: string, answer: Answer, options: PeerOptions): void {
+  if (options.json === true) {
+    process.stdout.write(`${JSON.stringify({ ...answer.body, session: answer.session })}\n`);
+    return;
+  }
+  const { values, elements } = answer.body as { values?: string[]; elements?: Array<{ value: string }> };
+  if (Array.isArray(elements)) for (const element of elements) process.stdout.write(`${element.value}\n`);
+  else if (Array.isArray(values)) {
+    for (const value of values) process.stdout.write(`${value}\n`);
+    if (values.length > 1) process.stderr.write(`nines: ${key} has ${values.length} concurrent values; resolve them with: nines kv put ${key} <value> --context ${String(answer.body.context)}\n`);
+  } else process.stdout.write(`${String(answer.body.value)}\n`);
 }
 
 export function registerKv(program: Command): void {
@@ -121,19 +157,25 @@ export function registerKv(program: Command): void {
     if (value !== 'leader' && value !== 'quorum' && value !== 'all') throw new InvalidArgumentError(`--acks must be leader, quorum or all, got '${value}'.`);
     return value;
   };
+  const consistencies = ['linearizable', 'session', 'stale', 'quorum', 'local'];
   const consistency = (value: string) => {
-    if (value !== 'linearizable' && value !== 'session' && value !== 'stale') throw new InvalidArgumentError(`--consistency must be linearizable, session or stale, got '${value}'.`);
+    if (!consistencies.includes(value)) throw new InvalidArgumentError(`--consistency must be linearizable, session or stale (single-leader), or quorum or local (multi-leader, leaderless), got '${value}'.`);
     return value;
   };
 
-  addPeerOptions(kv.command('put').description('set a key').argument('<key>').argument('<value>').option('--acks <level>', 'leader, quorum or all (default: the cluster\'s)', acks))
-    .action(async (key: string, value: string, options: PeerOptions & { acks?: string }) => {
-      printWrite(await call(options, 'PUT', keyPath(key) + query({ acks: options.acks }), value), options);
+  addPeerOptions(addReplicaWriteOptions(kv.command('put').description('set a key').argument('<key>').argument('<value>').option('--acks <level>', 'single-leader: leader, quorum or all (default: the cluster\'s)', acks)))
+    .action(async (key: string, value: string, options: PeerOptions & ReplicaWriteOptions & { acks?: string }) => {
+      printWrite(await call(options, 'PUT', keyPath(key) + query({ acks: options.acks, ...replicaQuery(options) }), value), options);
     });
 
-  addPeerOptions(kv.command('delete').description('remove a key').argument('<key>').option('--acks <level>', 'leader, quorum or all', acks))
-    .action(async (key: string, options: PeerOptions & { acks?: string }) => {
-      printWrite(await call(options, 'DELETE', keyPath(key) + query({ acks: options.acks })), options);
+  addPeerOptions(addReplicaWriteOptions(kv.command('delete').description('remove a key').argument('<key>').option('--acks <level>', 'single-leader: leader, quorum or all', acks)))
+    .action(async (key: string, options: PeerOptions & ReplicaWriteOptions & { acks?: string }) => {
+      printWrite(await call(options, 'DELETE', keyPath(key) + query({ acks: options.acks, ...replicaQuery(options) })), options);
+    });
+
+  addPeerOptions(kv.command('append').description('multi-leader: add an element to an append-only set (a conversation); concurrent appends are all kept').argument('<key>').argument('<value>'))
+    .action(async (key: string, value: string, options: PeerOptions) => {
+      printWrite(await call(options, 'POST', keyPath(key, '/append'), value), options);
     });
 
   addPeerOptions(
@@ -155,18 +197,18 @@ export function registerKv(program: Command): void {
   addPeerOptions(
     kv.command('get').description('read a key (prints its value; exit code 1 when absent)')
       .argument('<key>')
-      .option('--consistency <level>', 'linearizable (default), session or stale', consistency)
-      .option('--session <token>', 'with --consistency session: the token a write printed'),
-  ).action(async (key: string, options: PeerOptions & { consistency?: string; session?: string }) => {
-    const answer = await call(options, 'GET', keyPath(key) + query({ consistency: options.consistency, session: options.session }));
+      .option('--consistency <level>', 'single-leader: linearizable (default), session or stale; multi-leader/leaderless: quorum (default) or local', consistency)
+      .option('--session <token>', 'the session token a write printed: the peer first catches up to it (single-leader with --consistency session; multi-leader)')
+      .option('--r <replicas>', 'leaderless: replicas that must answer', integerOption('--r', 1, 16)),
+  ).action(async (key: string, options: PeerOptions & { consistency?: string; session?: string; r?: number }) => {
+    const answer = await call(options, 'GET', keyPath(key) + query({ consistency: options.consistency, session: options.session, r: options.r === undefined ? undefined : String(options.r) }));
     if (answer.status === 404 && answer.body.error?.code === 'KEY_NOT_FOUND') {
       process.stderr.write(`nines: ${key}: not found\n`);
       process.exitCode = 1;
       return;
     }
     failIfError(answer);
-    if (options.json === true) process.stdout.write(`${JSON.stringify({ ...answer.body, session: answer.session })}\n`);
-    else process.stdout.write(`${String(answer.body.value)}\n`);
+    printRead(key, answer, options);
   });
 
   addPeerOptions(
@@ -190,12 +232,16 @@ export function registerKv(program: Command): void {
 
 /** `nines cluster status`: the Raft state of the peer asked, and on a leader each follower's lag. */
 export function registerClusterStatus(cluster: Command): void {
-  addPeerOptions(cluster.command('status').description('leader, term, commit and applied indexes, and each follower\'s lag'))
+  addPeerOptions(cluster.command('status').description('single-leader: leader, term, commit and applied indexes, each follower\'s lag; multi-leader: replication lag to every peer; leaderless: peers, hints, repairs'))
     .action(async (options: PeerOptions) => {
       const answer = await call(options, 'GET', '/v1/cluster/status');
       failIfError(answer);
       if (options.json === true) {
         process.stdout.write(`${JSON.stringify(answer.body)}\n`);
+        return;
+      }
+      if (answer.body.mode === 'multi-leader' || answer.body.mode === 'leaderless') {
+        process.stdout.write(`${replicaStatusLines(answer.body).join('\n')}\n`);
         return;
       }
       const status = answer.body as unknown as { id: string; role: string; term: number; leader?: string; commit: number; applied: number; lastIndex: number; snapshotIndex: number; membership: { voters: string[]; learners: string[] }; followers: { peer: string; match: number; state: string }[] };
@@ -214,4 +260,40 @@ export function registerClusterStatus(cluster: Command): void {
       }
       process.stdout.write(`${lines.join('\n')}\n`);
     });
+}
+
+interface MultiLeaderStatusBody {
+  id: string;
+  ownSeq: number;
+  logEntries: number;
+  peers: Array<{ id: string; up: boolean; acknowledgedSeq: number; entriesBehind: number; ticksSinceAck: number }>;
+}
+
+interface LeaderlessStatusBody {
+  id: string;
+  keys: number;
+  hintsHeld: number;
+  pendingRequests: number;
+  readRepairs: number;
+  settings: { n: number; r: number; w: number };
+  peers: Array<{ id: string; up: boolean }>;
+  antiEntropy: { exchangesCompleted: number; keysPushed: number; bytesSent: number };
+}
+
+/** `nines cluster status` in the multi-leader and leaderless modes. */
+function replicaStatusLines(body: Record<string, unknown>): string[] {
+  if (body.mode === 'multi-leader') {
+    const status = body as unknown as MultiLeaderStatusBody;
+    const lines = [`peer      ${status.id} (multi-leader)`, `writes    ${status.ownSeq} accepted here, ${status.logEntries} still in the change log`];
+    lines.push('replication lag (this peer\'s writes each peer has not yet acknowledged)');
+    for (const peer of status.peers) lines.push(`  ${peer.id}  ${peer.up ? 'up  ' : 'down'}  acknowledged ${peer.acknowledgedSeq}  behind ${peer.entriesBehind}  last ack ${peer.ticksSinceAck} ticks ago`);
+    return lines;
+  }
+  const status = body as unknown as LeaderlessStatusBody;
+  return [
+    `peer      ${status.id} (leaderless, n=${status.settings.n} r=${status.settings.r} w=${status.settings.w})`,
+    `keys      ${status.keys} held here; ${status.hintsHeld} hints held for peers that were down; ${status.pendingRequests} requests in flight`,
+    `repairs   ${status.readRepairs} by read repair; anti-entropy: ${status.antiEntropy.exchangesCompleted} exchanges, ${status.antiEntropy.keysPushed} keys pushed, ${status.antiEntropy.bytesSent} bytes`,
+    `peers     ${status.peers.map((peer) => `${peer.id} ${peer.up ? 'up' : 'down'}`).join(', ')}`,
+  ];
 }

@@ -33,7 +33,7 @@ describe('the peer HTTP API server', () => {
     expect(token).toBe('1');
     const get = await fetch(`${base}/v1/kv/verse?consistency=session`, { headers: { [sessionHeader]: token! } });
     expect(await get.json()).toEqual({ key: 'verse', value: '{"not": "parsed"}', index: 1 });
-    expect(await (await fetch(`${base}/v1/cluster/status`)).json()).toEqual({ id: 'x', role: 'leader' });
+    expect(await (await fetch(`${base}/v1/cluster/status`)).json()).toEqual({ mode: 'single-leader', id: 'x', role: 'leader' });
   });
 
   it('refuses an oversized body with 413 and an unknown route with 404, in the error shape', async () => {

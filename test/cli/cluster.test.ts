@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerCluster } from '../../src/cli/cluster.js';
+import { settleApiAuth } from '../../src/node/api-keys-file.js';
 import { clusterPaths, identityPaths, loadIdentity } from '../../src/p2p/identity/index.js';
 import { removeTemporaryDirectories, temporaryDirectory } from '../net/helpers.js';
 
@@ -45,6 +46,22 @@ describe('nines cluster', () => {
     expect(forced.out).toContain(`node ${nodeId} (existing key kept)`);
   });
 
+  it('init records the replication mode, and refuses impossible quorums before creating anything', async () => {
+    const clusterDir = join(temporaryDirectory(), 'ca');
+    const init = await run(['cluster', 'init', '--dir', clusterDir, '--replication', 'leaderless', '--n', '3', '--r', '1', '--w', '3']);
+    expect(init.exitCode).toBe(0);
+    expect(init.out).toContain('replication: leaderless (n=3, r=1, w=3)');
+    expect(JSON.parse(readFileSync(join(clusterDir, 'replication.json'), 'utf8'))).toEqual({ mode: 'leaderless', n: 3, r: 1, w: 3 });
+    const otherDir = join(temporaryDirectory(), 'ca');
+    const refused = await run(['cluster', 'init', '--dir', otherDir, '--replication', 'leaderless', '--n', '2', '--r', '3']);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.err).toMatch(/r \(3\) and w \(2\) cannot exceed n \(2\)/);
+    expect(existsSync(otherDir)).toBe(false);
+    const unknown = await run(['cluster', 'init', '--dir', otherDir, '--replication', 'raft']);
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.err).toMatch(/Allowed choices are single-leader, multi-leader, leaderless/);
+  });
+
   it('never overwrites a CA without --force', async () => {
     const clusterDir = temporaryDirectory();
     expect((await run(['cluster', 'init', '--dir', clusterDir])).exitCode).toBe(0);
@@ -70,5 +87,38 @@ describe('nines cluster', () => {
     const badName = await run(['cluster', 'init', '--dir', temporaryDirectory(), '--name', 'a,b']);
     expect(badName.exitCode).toBe(1);
     expect(badName.err).toContain('cluster name must be');
+  });
+});
+
+describe('nines cluster key', () => {
+  it('adds, lists and revokes keys in a 0600 file; a gateway accepts exactly the listed keys', async () => {
+    const clusterDir = join(temporaryDirectory(), 'ca');
+    expect((await run(['cluster', 'init', '--dir', clusterDir])).out).toContain('API: no keys yet');
+    const added = await run(['cluster', 'key', 'add', 'alice', '--dir', clusterDir]);
+    expect(added.exitCode).toBe(0);
+    const key = added.out.split('\n')[0];
+    expect(key).toMatch(/^nines-[A-Za-z0-9_-]{32}$/);
+    await run(['cluster', 'key', 'add', 'batch', '--dir', clusterDir, '--priority', 'low']);
+    expect(statSync(join(clusterDir, 'api-keys.json')).mode & 0o777).toBe(0o600);
+    const listed = await run(['cluster', 'key', 'list', '--dir', clusterDir]);
+    expect(listed.out).toMatch(/2 key\(s\)/);
+    expect(listed.out).toMatch(/alice {2}normal/);
+    expect(listed.out).not.toContain(key);
+    const duplicate = await run(['cluster', 'key', 'add', 'alice', '--dir', clusterDir]);
+    expect(duplicate.exitCode).toBe(1);
+    expect(duplicate.err).toMatch(/exists already/);
+    const dataDir = temporaryDirectory();
+    const auth = settleApiAuth(dataDir, clusterDir);
+    expect('keys' in auth && [...auth.keys.values()].map((entry) => entry.name)).toEqual(['alice', 'batch']);
+    expect((await run(['cluster', 'key', 'revoke', 'alice', '--dir', clusterDir])).exitCode).toBe(0);
+    expect((await run(['cluster', 'key', 'revoke', 'alice', '--dir', clusterDir])).err).toMatch(/no key named alice/);
+    await run(['cluster', 'key', 'revoke', 'batch', '--dir', clusterDir]);
+    expect(() => settleApiAuth(temporaryDirectory(), clusterDir)).toThrow(/no API keys .* nines cluster key add .* --open/);
+  });
+
+  it('an open cluster needs no keys', async () => {
+    const clusterDir = join(temporaryDirectory(), 'ca');
+    expect((await run(['cluster', 'init', '--dir', clusterDir, '--open'])).out).toContain('API: open to anyone');
+    expect(settleApiAuth(temporaryDirectory(), clusterDir)).toEqual({ open: true });
   });
 });

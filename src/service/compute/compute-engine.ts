@@ -13,6 +13,7 @@
 import type { LoadedModel } from '../../model/load-file.js';
 import { generate, type GenerationStep } from '../../model/generate.js';
 import type { ChunkRequest, ChunkResponse, ChunkStep } from './protocol.js';
+import { FifoLock } from '../fifo-lock.js';
 
 /** Jobs whose sessions are kept between chunks; the least recently used is dropped beyond it. */
 export const liveJobsMaxDefault = 16;
@@ -55,8 +56,8 @@ export interface ComputeCounters {
 
 export class ComputeEngine {
   private readonly live = new Map<string, LiveJob>();
-  private readonly waiting: Array<() => void> = [];
-  private busy = false;
+  private readonly lock: FifoLock;
+  private readonly never = new AbortController().signal;
   private readonly liveJobsMax: number;
   private readonly liveJobIdleMs: number;
   private readonly waitingChunksMax: number;
@@ -71,6 +72,10 @@ export class ComputeEngine {
     this.liveJobIdleMs = options.liveJobIdleMs ?? liveJobIdleMsDefault;
     this.waitingChunksMax = options.waitingChunksMax ?? waitingChunksMaxDefault;
     this.now = options.now ?? Date.now;
+    this.lock = new FifoLock(this.waitingChunksMax, (waiting) => {
+      this.counters.refusedBusy++;
+      return new ComputeBusyError(`${waiting} chunks already wait for this peer's model; try another compute peer`);
+    });
   }
 
   get modelName(): string {
@@ -78,17 +83,17 @@ export class ComputeEngine {
   }
 
   load(): ChunkResponse['load'] {
-    return { liveJobs: this.live.size, waitingChunks: this.waiting.length };
+    return { liveJobs: this.live.size, waitingChunks: this.lock.waitingCount };
   }
 
   /** Serves one chunk of a job (the request was validated by chunkRequestProblem). */
   async chunk(request: ChunkRequest): Promise<ChunkResponse> {
     if (request.model !== this.model.name) throw new ComputeRequestError(`this peer serves model ${this.model.name}, not ${request.model}`);
-    await this.acquire();
+    const release = (await this.lock.acquire(this.never))!;
     try {
       return await this.serve(request);
     } finally {
-      this.release();
+      release();
     }
   }
 
@@ -177,23 +182,5 @@ export class ComputeEngine {
     this.live.delete(jobId);
     // Closing the generator runs its finally block, which gives the KV cache back.
     await job.steps.return(undefined);
-  }
-
-  private acquire(): Promise<void> {
-    if (!this.busy) {
-      this.busy = true;
-      return Promise.resolve();
-    }
-    if (this.waiting.length >= this.waitingChunksMax) {
-      this.counters.refusedBusy++;
-      return Promise.reject(new ComputeBusyError(`${this.waiting.length} chunks already wait for this peer's model; try another compute peer`));
-    }
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  private release(): void {
-    const next = this.waiting.shift();
-    if (next === undefined) this.busy = false;
-    else next();
   }
 }

@@ -18,7 +18,7 @@ export const chunkTimeoutMsDefault = 5_000;
 
 export interface ComputeDirectory {
   /** Compute peers that serve `model`, best first (healthy, least loaded), none of `exclude`. */
-  candidates(model: string, exclude: ReadonlySet<string>): string[];
+  candidates(model: string, exclude: ReadonlySet<string>): Promise<string[]>;
   /** One chunk from `peer`; rejects on failure, on timeout and on abort. */
   call(peer: string, request: ChunkRequest, timeoutMs: number, signal: AbortSignal): Promise<ChunkResponse>;
   /** What happened, for the peer's breaker and load estimate. */
@@ -52,7 +52,7 @@ export async function* runAcrossPeers(
   const generated: number[] = [];
   let samplerState: ChunkStep['samplerState'] | undefined;
   const failed = new Set<string>();
-  let peer = directory.candidates(job.model, failed)[0];
+  let peer = (await directory.candidates(job.model, failed))[0];
   if (peer === undefined) throw new NoComputePeerError(`no compute peer serves model ${job.model} right now; retry shortly`);
   let attempts = 1;
   for (;;) {
@@ -67,10 +67,12 @@ export async function* runAcrossPeers(
       response = await directory.call(peer, request, chunkTimeoutMs, signal);
     } catch (error) {
       signal.throwIfAborted();
+      // A request the model refuses (a bad prompt, a context overflow) fails the same on every peer.
+      if (isRequestError(error)) throw error;
       const reason = error instanceof Error ? error.message : String(error);
       directory.report(peer, { ok: false, error: error instanceof Error ? error : new Error(reason) });
       failed.add(peer);
-      const next = attempts < attemptsMax ? directory.candidates(job.model, failed)[0] : undefined;
+      const next = attempts < attemptsMax ? (await directory.candidates(job.model, failed))[0] : undefined;
       yield { kind: 'failover', from: peer, to: next, reason, tokensSoFar: generated.length };
       if (next === undefined) throw new NoComputePeerError(`the compute peers for this answer failed (${failed.size} tried, the last: ${reason}); retry`);
       peer = next;
@@ -89,4 +91,10 @@ export async function* runAcrossPeers(
     }
     if (response.steps.length === 0) throw new Error(`compute peer ${peer} returned an empty chunk without ending the job`);
   }
+}
+
+/** The compute peer refused the request itself (locally, or across the network), rather than failing. */
+export function isRequestError(error: unknown): boolean {
+  const { code, remoteCode } = error as { code?: unknown; remoteCode?: unknown };
+  return code === 'COMPUTE_REQUEST_INVALID' || remoteCode === 'COMPUTE_REQUEST_INVALID';
 }

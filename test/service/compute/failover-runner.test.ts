@@ -18,7 +18,7 @@ function directoryOf(engines: Map<string, ComputeEngine>, dieAfterChunks: Map<st
   const served = new Map<string, number>();
   const reports: Array<{ peer: string; ok: boolean }> = [];
   const directory: ComputeDirectory = {
-    candidates: (_model, exclude) => [...engines.keys()].filter((peer) => !exclude.has(peer)),
+    candidates: async (_model, exclude) => [...engines.keys()].filter((peer) => !exclude.has(peer)),
     async call(peer, request) {
       const count = (served.get(peer) ?? 0) + 1;
       served.set(peer, count);

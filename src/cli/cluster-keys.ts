@@ -1,0 +1,55 @@
+/**
+ * `nines cluster key add|list|revoke`: the API keys a cluster's gateways accept
+ * (`Authorization: Bearer <key>`), kept in `<cluster dir>/api-keys.json` (mode 0600).
+ * Gateways read the file when they start: restart them after a change.
+ */
+import { Command, Option } from 'commander';
+import { addApiKey, apiKeysPath, readApiKeys, revokeApiKey } from '../node/api-keys-file.js';
+
+
+export function registerClusterKeys(cluster: Command, output: { write(text: string): void }, clusterDirDefault: string): void {
+  const key = cluster.command('key').description("the API keys the cluster's gateways accept");
+  key
+    .command('add')
+    .description('create an API key and print it (it is shown once)')
+    .argument('<name>', 'who the key is for: letters, digits, _ . @ -')
+    .option('--dir <dir>', 'the cluster directory', clusterDirDefault)
+    .addOption(new Option('--priority <priority>', 'under pressure, low-priority keys are shed first').choices(['normal', 'low']).default('normal'))
+    .action((name: string, flags: { dir: string; priority: 'normal' | 'low' }, command: Command) => {
+      const created = run(command, () => addApiKey(flags.dir, name, flags.priority));
+      output.write(`${created}\nadded key "${name}" (${flags.priority} priority) to ${apiKeysPath(flags.dir)}; restart the gateways to accept it\n`);
+    });
+  key
+    .command('list')
+    .description('the key names, their priorities, and whether the cluster is open')
+    .option('--dir <dir>', 'the cluster directory', clusterDirDefault)
+    .action((flags: { dir: string }, command: Command) => {
+      const config = run(command, () => readApiKeys(flags.dir));
+      if (config === undefined) {
+        output.write(`no API keys in ${flags.dir}: the gateways refuse to serve; add one with nines cluster key add <name> --dir ${flags.dir}\n`);
+        return;
+      }
+      const lines = [config.open ? 'the cluster is open: every request is served, with or without a key' : `${config.keys.length} key(s); requests without one get 401`];
+      for (const entry of config.keys) lines.push(`  ${entry.name}  ${entry.priority}  ${entry.key.slice(0, 9)}…`);
+      output.write(`${lines.join('\n')}\n`);
+    });
+  key
+    .command('revoke')
+    .description('remove a key: gateways refuse it once restarted')
+    .argument('<name>')
+    .option('--dir <dir>', 'the cluster directory', clusterDirDefault)
+    .action((name: string, flags: { dir: string }, command: Command) => {
+      run(command, () => revokeApiKey(flags.dir, name));
+      output.write(`revoked key "${name}"; restart the gateways to refuse it\n`);
+    });
+}
+
+function run<T>(command: Command, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (error instanceof RangeError || typeof code === 'string') command.error(`error: ${(error as Error).message}`, { exitCode: 1, code: 'nines.INVALID_ARGUMENT' });
+    throw error;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Who may use a cluster's OpenAI-compatible API: `api-keys.json` in the cluster directory
+ * (mode 0600, like the CA key), managed with `nines cluster key add|list|revoke` and
+ * `nines cluster init --open`. Gateways read it from `--cluster-dir` when they start (and
+ * keep a copy in their data directory for starts without it). A cluster without keys is not
+ * served at all unless it was made explicitly open: no key, no service, never by accident.
+ *
+ *   { "open": false, "keys": [ { "name": "alice", "key": "nines-…", "priority": "normal" } ] }
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ApiAuth, ApiKeyEntry } from '../api/openai/index.js';
+import { NodeConfigError } from './errors.js';
+
+export const apiKeysFileName = 'api-keys.json';
+/** Keys per cluster at most; each is compared on every request. */
+export const apiKeysMax = 1_000;
+const keyNamePattern = /^[A-Za-z0-9_.@-]{1,64}$/;
+
+export interface StoredKey {
+  name: string;
+  key: string;
+  priority: 'normal' | 'low';
+}
+
+export interface ApiKeysConfig {
+  open: boolean;
+  keys: StoredKey[];
+}
+
+export function apiKeysPath(directory: string): string {
+  return join(directory, apiKeysFileName);
+}
+
+export function readApiKeys(directory: string): ApiKeysConfig | undefined {
+  const path = apiKeysPath(directory);
+  if (!existsSync(path)) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new NodeConfigError(`${path} is not JSON (${(error as Error).message}); restore it, or remove it and add keys again with nines cluster key add`);
+  }
+  const config = parsed as Partial<ApiKeysConfig> | null;
+  if (typeof config !== 'object' || config === null || typeof config.open !== 'boolean' || !Array.isArray(config.keys)) throw new NodeConfigError(`${path} must be {"open": boolean, "keys": [...]}`);
+  for (const entry of config.keys as Partial<StoredKey>[]) {
+    if (typeof entry?.name !== 'string' || !keyNamePattern.test(entry.name) || typeof entry.key !== 'string' || entry.key.length < 16 || (entry.priority !== 'normal' && entry.priority !== 'low')) {
+      throw new NodeConfigError(`${path}: every key needs a name (letters, digits, _ . @ -), a key of at least 16 characters and a priority (normal or low)`);
+    }
+  }
+  return config as ApiKeysConfig;
+}
+
+export function writeApiKeys(directory: string, config: ApiKeysConfig): void {
+  const path = apiKeysPath(directory);
+  writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+}
+
+/** Adds a key named `name` and returns it (shown once; it is stored in the 0600 file only). */
+export function addApiKey(directory: string, name: string, priority: 'normal' | 'low'): string {
+  if (!keyNamePattern.test(name)) throw new RangeError(`a key name is 1 to 64 letters, digits or _ . @ -, got ${JSON.stringify(name)}`);
+  const config = readApiKeys(directory) ?? { open: false, keys: [] };
+  if (config.keys.some((entry) => entry.name === name)) throw new RangeError(`a key named ${name} exists already; revoke it first (nines cluster key revoke ${name}) or pick another name`);
+  if (config.keys.length >= apiKeysMax) throw new RangeError(`the cluster has ${apiKeysMax} keys, the most it may have; revoke unused ones first`);
+  const key = `nines-${randomBytes(24).toString('base64url')}`;
+  writeApiKeys(directory, { open: config.open, keys: [...config.keys, { name, key, priority }] });
+  return key;
+}
+
+export function revokeApiKey(directory: string, name: string): void {
+  const config = readApiKeys(directory);
+  if (config === undefined || !config.keys.some((entry) => entry.name === name)) throw new RangeError(`no key named ${name} in ${apiKeysPath(directory)}`);
+  writeApiKeys(directory, { open: config.open, keys: config.keys.filter((entry) => entry.name !== name) });
+}
+
+/**
+ * The keys a gateway serves with: its cluster directory's (copied into the data directory),
+ * else the copy from an earlier start. Refuses when there are neither keys nor an open cluster.
+ */
+export function settleApiAuth(dataDirectory: string, clusterDirectory: string | undefined): ApiAuth {
+  const fromCluster = clusterDirectory === undefined ? undefined : readApiKeys(clusterDirectory);
+  if (fromCluster !== undefined) writeApiKeys(dataDirectory, fromCluster);
+  const config = fromCluster ?? readApiKeys(dataDirectory);
+  if (config?.open === true) return { open: true };
+  if (config === undefined || config.keys.length === 0) {
+    const where = clusterDirectory ?? '<cluster dir>';
+    throw new NodeConfigError(`the gateway has no API keys to accept: add one with nines cluster key add <name> --dir ${where}, or make the cluster explicitly open with nines cluster init --open`);
+  }
+  return { keys: new Map<string, ApiKeyEntry>(config.keys.map((entry) => [entry.key, { name: entry.name, priority: entry.priority }])) };
+}
