@@ -81,6 +81,13 @@ export class EtcdCluster implements KvCluster {
     if (answer.status !== 200) throw new Error(`etcd put failed: ${answer.status} ${answer.body.slice(0, 200)}`);
   }
 
+  async get(member: number, key: string, timeoutMs: number): Promise<void> {
+    // etcd's default range read is linearizable, like nines' default reads.
+    const body = JSON.stringify({ key: Buffer.from(key).toString('base64') });
+    const answer = await httpRequest(this.agents[member], this.clientPort(member), 'POST', '/v3/kv/range', body, timeoutMs, { 'content-type': 'application/json' });
+    if (answer.status !== 200) throw new Error(`etcd get failed: ${answer.status} ${answer.body.slice(0, 200)}`);
+  }
+
   private async status(member: number): Promise<{ memberId: string; leader: string }> {
     const answer = await httpRequest(this.agents[member], this.clientPort(member), 'POST', '/v3/maintenance/status', '{}', 1_000, { 'content-type': 'application/json' });
     if (answer.status !== 200) throw new Error(`etcd status failed: ${answer.status}`);

@@ -14,6 +14,8 @@ export interface KvCluster {
   stop(): Promise<void>;
   /** One durable write through `member`; rejects on any failure or after `timeoutMs`. */
   put(member: number, key: string, value: string, timeoutMs: number): Promise<void>;
+  /** One read through `member`, at the store's default consistency (a missing key is not a failure). */
+  get(member: number, key: string, timeoutMs: number): Promise<void>;
   /** The index of the member that leads now, or undefined when none does (or it cannot tell). */
   leader(): Promise<number | undefined>;
   kill(member: number): void;

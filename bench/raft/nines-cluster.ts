@@ -1,8 +1,9 @@
 /**
- * nines as the benchmark measures it: three `nines node --storage` processes on loopback,
- * each with its own data directory (SQLite in WAL mode, synchronous=FULL), founded with the
- * same voters, writing through each peer's HTTP API with acks=quorum (a majority fsynced,
- * as etcd acknowledges). The built CLI in dist/ runs, as a user runs it.
+ * nines as the benchmarks measure it: `nines node --storage` processes on loopback, each with
+ * its own data directory (SQLite in WAL mode, synchronous=FULL), founded with the same voters,
+ * in one replication mode. Single-leader writes with acks=quorum (a majority fsynced, as etcd
+ * acknowledges); leaderless uses n=3, r=2, w=2; multi-leader acknowledges after the local
+ * fsync. The built CLI in dist/ runs, as a user runs it.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -14,8 +15,10 @@ import type { TimeoutSettings } from './etcd-cluster.js';
 
 const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
+export type ReplicationMode = 'single-leader' | 'multi-leader' | 'leaderless';
+
 export class NinesCluster implements KvCluster {
-  readonly name = 'nines';
+  readonly name: string;
   private readonly directory = mkdtempSync(join(tmpdir(), 'nines-bench-raft-'));
   private readonly processes: (ChildProcess | undefined)[];
   private readonly agents;
@@ -26,7 +29,9 @@ export class NinesCluster implements KvCluster {
     readonly size: number,
     private readonly timeouts: TimeoutSettings,
     private readonly basePort = 24790,
+    readonly mode: ReplicationMode = 'single-leader',
   ) {
+    this.name = mode === 'single-leader' ? 'nines' : `nines ${mode}`;
     if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build`);
     this.processes = Array.from({ length: size }, () => undefined);
     this.logs = Array.from({ length: size }, () => []);
@@ -65,7 +70,7 @@ export class NinesCluster implements KvCluster {
 
   async start(): Promise<void> {
     const clusterDir = join(this.directory, 'cluster');
-    execFileSync(process.execPath, [cli, 'cluster', 'init', '--dir', clusterDir], { stdio: 'pipe' });
+    execFileSync(process.execPath, [cli, 'cluster', 'init', '--dir', clusterDir, '--replication', this.mode, '--n', '3', '--r', '2', '--w', '2'], { stdio: 'pipe' });
     this.nodeIds = Array.from({ length: this.size }, (_, member) => {
       const output = execFileSync(process.execPath, [cli, 'cluster', 'issue', '--cluster-dir', clusterDir, '--data-dir', this.dataDir(member)], { encoding: 'utf8' });
       const match = /node ([0-9a-f]{40})/.exec(output);
@@ -73,7 +78,8 @@ export class NinesCluster implements KvCluster {
       return match[1];
     });
     for (let member = 0; member < this.size; member++) this.launch(member);
-    await waitUntil(async () => (await this.leader()) !== undefined, 30_000, `nines to elect a leader (${this.logs.map((log) => log.join('').slice(-300)).join(' | ')})`);
+    const ready = this.mode === 'single-leader' ? async () => (await this.leader()) !== undefined : () => this.put(0, 'ready', 'yes', 1_000).then(() => true);
+    await waitUntil(ready, 30_000, `nines to accept writes (${this.logs.map((log) => log.join('').slice(-300)).join(' | ')})`);
   }
 
   async stop(): Promise<void> {
@@ -83,8 +89,14 @@ export class NinesCluster implements KvCluster {
   }
 
   async put(member: number, key: string, value: string, timeoutMs: number): Promise<void> {
-    const answer = await httpRequest(this.agents[member], this.apiPort(member), 'PUT', `/v1/kv/${encodeURIComponent(key)}?acks=quorum`, value, timeoutMs);
+    const acks = this.mode === 'single-leader' ? '?acks=quorum' : '';
+    const answer = await httpRequest(this.agents[member], this.apiPort(member), 'PUT', `/v1/kv/${encodeURIComponent(key)}${acks}`, value, timeoutMs);
     if (answer.status !== 200) throw new Error(`nines put failed: ${answer.status} ${answer.body.slice(0, 200)}`);
+  }
+
+  async get(member: number, key: string, timeoutMs: number): Promise<void> {
+    const answer = await httpRequest(this.agents[member], this.apiPort(member), 'GET', `/v1/kv/${encodeURIComponent(key)}`, '', timeoutMs);
+    if (answer.status !== 200 && answer.status !== 404) throw new Error(`nines get failed: ${answer.status} ${answer.body.slice(0, 200)}`);
   }
 
   private async status(member: number): Promise<{ role: string; leader?: string }> {
@@ -94,6 +106,7 @@ export class NinesCluster implements KvCluster {
   }
 
   async leader(): Promise<number | undefined> {
+    if (this.mode !== 'single-leader') return undefined;
     for (let member = 0; member < this.size; member++) {
       const child = this.processes[member];
       if (child === undefined || child.exitCode !== null || child.signalCode !== null) continue;
@@ -113,6 +126,7 @@ export class NinesCluster implements KvCluster {
   async restart(member: number): Promise<void> {
     await stopProcess(this.processes[member], 'SIGKILL');
     this.launch(member);
-    await waitUntil(async () => (await this.status(member)).leader !== undefined, 30_000, `nines peer ${member} to rejoin (${this.logs[member].join('').slice(-500)})`);
+    const serving = this.mode === 'single-leader' ? async () => (await this.status(member)).leader !== undefined : async () => (await this.status(member)) !== undefined;
+    await waitUntil(serving, 30_000, `nines peer ${member} to rejoin (${this.logs[member].join('').slice(-500)})`);
   }
 }

@@ -33,6 +33,10 @@ interface NodeFlags {
   trackerTtl?: number;
   logLevel: LogLevel;
   storage?: boolean;
+  compute?: boolean;
+  gateway?: boolean;
+  model?: string;
+  threads?: number;
   voters?: Contact[];
   api: { host: string; port: number };
   tickMs: number;
@@ -107,9 +111,13 @@ function votersOption(value: string, previous: Contact[] | undefined): Contact[]
 /** The storage role's flags: single-leader replication (Raft) and the key-value API. */
 export function addStorageOptions(command: Command): Command {
   return command
-    .option('--storage', 'store data: run a Raft peer (the binlog in <data-dir>/raft.sqlite) and serve the key-value API')
-    .option('--voters <host:port#id,...>', 'with --storage: every founding voter, this node too (comma-separated or repeated); the same list on each', votersOption)
-    .option('--api <host:port>', 'with --storage: where the key-value HTTP API listens; port 0 picks a free one', parseListenAddress, { host: '127.0.0.1', port: 0 })
+    .option('--storage', "store data: a replica of the key-value store in the cluster's replication mode (<data-dir>/raft.sqlite, multi-leader.sqlite or leaderless.sqlite), served on --api")
+    .option('--voters <host:port#id,...>', 'with --storage: every storage peer (single-leader: every founding voter), this node too, comma-separated or repeated; the same list on each', votersOption)
+    .option('--compute', 'load the model and generate text for the swarm\'s gateways (announced in the DHT)')
+    .option('--gateway', 'serve the OpenAI-compatible API on --api with the swarm\'s compute peers (needs --storage, for conversations, and the cluster\'s API keys)')
+    .option('--model <file.gguf>', 'with --compute or --gateway: the model (default: the built-in model)')
+    .option('--threads <n>', 'with --compute: kernel threads (default: the number of cores)', integerOption('--threads', 1, 256))
+    .option('--api <host:port>', 'with --storage or --gateway: where the HTTP API listens; port 0 picks a free one', parseListenAddress, { host: '127.0.0.1', port: 0 })
     .option('--tick-ms <ms>', 'with --storage: milliseconds per Raft tick', integerOption('--tick-ms', 1, 10_000), storageDefaults.tickMs)
     .option('--election-ticks <n>', 'with --storage: election timeout in ticks (randomized between n and 2n)', integerOption('--election-ticks', 2, 10_000), storageDefaults.electionTicks)
     .option('--heartbeat-ticks <n>', 'with --storage: leader heartbeat interval in ticks (below --election-ticks)', integerOption('--heartbeat-ticks', 1, 10_000), storageDefaults.heartbeatTicks)
@@ -123,7 +131,7 @@ function storageConfig(flags: NodeFlags): StorageConfig | undefined {
   }
   if (flags.voters === undefined || flags.voters.length === 0) throw new InvalidArgumentError('--storage needs --voters: every founding voter as host:port#nodeid, this node included.');
   if (flags.heartbeatTicks >= flags.electionTicks) throw new InvalidArgumentError(`--heartbeat-ticks (${flags.heartbeatTicks}) must be below --election-ticks (${flags.electionTicks}).`);
-  return { voters: flags.voters, api: flags.api, tickMs: flags.tickMs, electionTicks: flags.electionTicks, heartbeatTicks: flags.heartbeatTicks, defaultAcks: flags.acks };
+  return { voters: flags.voters, tickMs: flags.tickMs, electionTicks: flags.electionTicks, heartbeatTicks: flags.heartbeatTicks, defaultAcks: flags.acks };
 }
 
 /** Starts the node, prints its contact, and stops it cleanly on SIGTERM or SIGINT. */
@@ -139,6 +147,8 @@ export async function runNode(flags: NodeFlags, command: Command): Promise<void>
   try {
     node = await Node.start({
       storage,
+      api: flags.api,
+      serving: { compute: flags.compute === true, gateway: flags.gateway === true, ...(flags.model !== undefined && { modelPath: flags.model }), ...(flags.threads !== undefined && { threads: flags.threads }) },
       dataDir: flags.dataDir,
       clusterDir: flags.clusterDir,
       listen: flags.listen,

@@ -26,6 +26,8 @@ import { AdminServer, type AdminApi } from './admin-server.js';
 import { adminHost, adminTokenBytes, certifiedMembersMax, nodeFileVersion } from './constants.js';
 import { NodeConfigError } from './errors.js';
 import { StorageRole, type StorageConfig } from './storage-role.js';
+import { ServingRole, type ServingConfig } from './serving-role.js';
+import { settleReplication } from './replication-file.js';
 import { removeNodeFile, writeNodeFile } from './node-file.js';
 
 export type NodeRole = 'peer' | 'tracker';
@@ -43,8 +45,12 @@ export interface NodeConfig {
   trackerTtlMs?: number;
   logger: Logger;
   kademlia?: Partial<KademliaSettings>;
-  /** The storage role (single-leader replication and the key-value API), when this node stores data. */
+  /** The storage role (a replica of the key-value store), when this node stores data. */
   storage?: StorageConfig;
+  /** The compute and gateway roles (the model, and the OpenAI-compatible API). */
+  serving?: ServingConfig;
+  /** Where the HTTP API listens, on nodes with the storage or gateway role (port 0: any free port). */
+  api?: { host: string; port: number };
 }
 
 /** Loads the identity in the data directory, issuing one first if it is missing and the CA key is at hand. */
@@ -86,11 +92,13 @@ export class Node implements AdminApi {
   private readonly tracker: TrackerServer | undefined;
   private readonly admin: AdminServer;
   private readonly storage: StorageRole | undefined;
+  private readonly serving: ServingRole | undefined;
   private stopping: Promise<void> | undefined;
 
   private constructor(parts: {
     config: NodeConfig; identity: Identity; self: Contact; transport: Transport; dht: DhtShell; discovery: Discovery; tracker: TrackerServer | undefined; token: string;
     storage: StorageRole | undefined;
+    serving: ServingRole | undefined;
   }) {
     this.config = parts.config;
     this.identity = parts.identity;
@@ -101,7 +109,15 @@ export class Node implements AdminApi {
     this.tracker = parts.tracker;
     this.admin = new AdminServer(this, parts.token, parts.config.logger);
     this.storage = parts.storage;
-    this.roles = [parts.config.role, ...(parts.storage === undefined ? [] : ['storage']), ...parts.discovery.modes];
+    this.serving = parts.serving;
+    const serving = parts.config.serving;
+    this.roles = [
+      parts.config.role,
+      ...(parts.storage === undefined ? [] : ['storage']),
+      ...(serving?.compute === true ? ['compute'] : []),
+      ...(serving?.gateway === true ? ['gateway'] : []),
+      ...parts.discovery.modes,
+    ];
   }
 
   /** Starts a node; resolves once it listens, has written node.json and has started discovery. */
@@ -136,19 +152,26 @@ export class Node implements AdminApi {
       if (tracker !== undefined) started.push(tracker);
       const announcer = { contact: self, certificatePem: identity.certPem, keyPem: identity.keyPem };
       const discovery = new Discovery(config.discovery, { transport, dht, rng, logger, announcer, caPem: identity.caPem });
-      const storage = config.storage === undefined ? undefined : await StorageRole.start({ nodeId: identity.nodeId, dataDir: config.dataDir, transport, logger, config: config.storage });
+      const storageConfig = config.storage === undefined ? undefined : { ...config.storage, replication: config.storage.replication ?? settleReplication(config.dataDir, config.clusterDir) };
+      const storage = storageConfig === undefined ? undefined : StorageRole.start({ nodeId: identity.nodeId, dataDir: config.dataDir, transport, logger, config: storageConfig });
       if (storage !== undefined) started.push(storage);
+      const servingConfig = config.serving ?? { compute: false, gateway: false };
+      const serving = storage === undefined && !servingConfig.compute && !servingConfig.gateway ? undefined : await ServingRole.start({
+        nodeId: identity.nodeId, dataDir: config.dataDir, clusterDir: config.clusterDir, transport, dht, logger, storage, api: config.api ?? { host: '127.0.0.1', port: 0 }, config: servingConfig,
+      });
+      if (serving !== undefined) started.push(serving);
       const token = randomBytes(adminTokenBytes).toString('hex');
-      const node = new Node({ config, identity, self, transport, dht, discovery, tracker, token, storage });
+      const node = new Node({ config, identity, self, transport, dht, discovery, tracker, token, storage, serving });
       const adminPort = await node.admin.listen();
       started.push({ stop: () => node.admin.close() });
       writeNodeFile(config.dataDir, {
         version: nodeFileVersion, nodeId: identity.nodeId, contact: formatContact(self), host, port: bound.port, roles: [...node.roles],
         pid: process.pid, startedAt: new Date().toISOString(), admin: { host: adminHost, port: adminPort, token },
-        ...(storage !== undefined && { api: storage.api.address }),
+        ...(serving?.api !== undefined && { api: serving.api.address }),
       });
       started.push(discovery);
       await discovery.start();
+      void serving?.announce();
       logger.info({ contact: formatContact(self), roles: node.roles, adminPort }, 'node started');
       return node;
     } catch (error) {
@@ -158,9 +181,9 @@ export class Node implements AdminApi {
     }
   }
 
-  /** Where the key-value API listens, on nodes with the storage role. */
+  /** Where the HTTP API listens, on nodes with the storage or gateway role. */
   get apiAddress(): { host: string; port: number } | undefined {
-    return this.storage?.api.address;
+    return this.serving?.api?.address;
   }
 
   get contact(): string {
@@ -194,7 +217,8 @@ export class Node implements AdminApi {
       kademlia: this.dht.node.stats,
       discovery: this.discovery.status(),
       tracker: this.tracker === undefined ? null : { peers: this.tracker.registry.size, ttlMs: this.tracker.registry.ttlMs },
-      storage: this.storage === undefined ? null : { api: this.storage.api.address, raft: this.storage.peer.status() },
+      storage: this.storage === undefined ? null : { mode: this.storage.mode, replication: this.storage.peer.status() },
+      serving: this.serving === undefined ? null : this.serving.status(),
     };
   }
 
@@ -204,6 +228,7 @@ export class Node implements AdminApi {
       this.discovery.stop();
       this.tracker?.stop();
       this.dht.stop();
+      await this.serving?.stop();
       await this.storage?.stop();
       await this.admin.close();
       await this.transport.close();

@@ -4,3 +4,5 @@
  */
 export * from './errors.js';
 export { RaftStore, raftDatabaseFileName, raftDatabasePath, raftSchemaVersion, type RaftStoreOptions, type RaftWrite } from './raft-store.js';
+export { LeaderlessStore, leaderlessDatabaseFileName, type LeaderlessWrite } from './leaderless-store.js';
+export { MultiLeaderStore, multiLeaderDatabaseFileName, type MultiLeaderWrite, type MultiLeaderStored } from './multi-leader-store.js';

@@ -15,7 +15,7 @@
  * states in any order, any number of times, converge: the property tests check that.
  */
 import { compareTimestamps, timestampProblem, type HlcTimestamp } from './hlc.js';
-import { canonicalVector, counterOf, descends, joinVectors, versionVectorProblem, type VersionVector } from './version-vector.js';
+import { canonicalVector, counterOf, descends, joinVectors, versionVectorNodesMax, versionVectorProblem, type VersionVector } from './version-vector.js';
 
 export interface Dot {
   node: string;
@@ -44,6 +44,12 @@ export interface RegisterState {
 
 /** Siblings of one key at most: a client that never resolves them is refused more rather than growing the key without bound. */
 export const siblingsMax = 64;
+/**
+ * Siblings a register read from a disk or the network may hold. Merges are never refused (that
+ * would stop replicas converging), so merging the siblings of several writers can go past
+ * siblingsMax; this bound only keeps a forged state from costing unbounded memory.
+ */
+export const siblingsDecodedMax = siblingsMax * versionVectorNodesMax;
 
 export const emptyRegister: RegisterState = Object.freeze({ clock: Object.freeze({}), siblings: Object.freeze([]) as readonly Sibling[] });
 
@@ -161,7 +167,7 @@ export function registerProblem(value: unknown): string | undefined {
   if (clockProblem !== undefined) return `register clock: ${clockProblem}`;
   if (state.lastWriterWins !== undefined && state.lastWriterWins !== true) return 'a register\'s lastWriterWins is true or absent';
   if (!Array.isArray(state.siblings)) return 'a register needs siblings, an array';
-  if (state.siblings.length > siblingsMax) return `a register holds at most ${siblingsMax} siblings, this one ${state.siblings.length}`;
+  if (state.siblings.length > siblingsDecodedMax) return `a register holds at most ${siblingsDecodedMax} siblings, this one ${state.siblings.length}`;
   for (const sibling of state.siblings as Partial<Sibling>[]) {
     if (typeof sibling !== 'object' || sibling === null) return 'a sibling must be an object';
     const dot = sibling.dot as Partial<Dot> | undefined;

@@ -1,0 +1,106 @@
+/**
+ * What a node serves to clients: the HTTP API (the key-value store of its storage role, and
+ * the OpenAI-compatible routes of its gateway role) and the model (its compute role).
+ *
+ * - compute: loads the model, serves chunks of generation to gateways over the transport and
+ *   announces itself in the DHT as a provider of the model;
+ * - gateway: answers the OpenAI API with the swarm's compute peers (found through the DHT,
+ *   failed over mid-answer), keeps conversations in the storage role's replicated store and
+ *   accepts the cluster's API keys.
+ *
+ * A gateway needs the model file too (its tokenizer and chat template turn requests into
+ * prompts) and, for now, the storage role on the same node: gateway-only peers, which would
+ * reach the store over the network, are not built yet and are refused with that reason.
+ */
+import type { Logger, Transport } from '../net/index.js';
+import type { DhtShell } from '../p2p/dht/index.js';
+import { ApiServer } from '../api/server.js';
+import { loadModel, type KernelChoice, type LoadedModel } from '../model/load-file.js';
+import { ComputeRole } from '../service/compute/compute-role.js';
+import { SwarmComputeDirectory } from '../service/swarm/compute-directory.js';
+import { RaftConversations, ReplicaConversations } from '../service/swarm/conversations.js';
+import { SwarmCompletionBackend } from '../service/swarm/swarm-backend.js';
+import { settleApiAuth } from './api-keys-file.js';
+import { NodeConfigError } from './errors.js';
+import { RaftPeer } from './raft/raft-peer.js';
+import type { StorageRole } from './storage-role.js';
+
+export interface ServingConfig {
+  compute: boolean;
+  gateway: boolean;
+  /** The GGUF file (default: the built-in model). */
+  modelPath?: string;
+  threads?: number;
+  kernels?: KernelChoice;
+}
+
+interface StartParts {
+  nodeId: string;
+  dataDir: string;
+  clusterDir: string | undefined;
+  transport: Transport;
+  dht: DhtShell;
+  logger: Logger;
+  storage: StorageRole | undefined;
+  api: { host: string; port: number };
+  config: ServingConfig;
+}
+
+export class ServingRole {
+  private constructor(
+    readonly api: ApiServer | undefined,
+    readonly compute: ComputeRole | undefined,
+    readonly directory: SwarmComputeDirectory | undefined,
+    private readonly model: LoadedModel | undefined,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(parts: StartParts): Promise<ServingRole> {
+    const { config, storage } = parts;
+    if (config.gateway && storage === undefined) {
+      throw new NodeConfigError('--gateway needs --storage on the same node for now: conversations live in its replicated store (gateway-only peers come later)');
+    }
+    const auth = config.gateway ? settleApiAuth(parts.dataDir, parts.clusterDir) : undefined;
+    const model = config.compute || config.gateway ? loadModel(config.modelPath, { threads: config.threads, kernels: config.kernels }) : undefined;
+    let compute: ComputeRole | undefined;
+    try {
+      compute = config.compute ? new ComputeRole({ model: model!, transport: parts.transport, dht: parts.dht, logger: parts.logger }) : undefined;
+      const directory = config.gateway ? new SwarmComputeDirectory({ selfId: parts.nodeId, transport: parts.transport, dht: parts.dht, logger: parts.logger, ...(compute !== undefined && { localEngine: compute.engine }) }) : undefined;
+      const completions = directory === undefined ? undefined : {
+        backend: new SwarmCompletionBackend({
+          model: { name: model!.name, tokenizer: model!.tokenizer, chatTemplate: model!.chatTemplate, contextLength: model!.config.contextLength },
+          directory,
+          conversations: storage!.peer instanceof RaftPeer ? new RaftConversations(storage!.peer) : new ReplicaConversations(storage!.peer),
+          onFailover: (event) => parts.logger.info(event, 'answer moved to another compute peer'),
+        }),
+        auth: auth!,
+      };
+      const api = storage === undefined && completions === undefined ? undefined : await ApiServer.start({ host: parts.api.host, port: parts.api.port, kv: storage!.peer, ...(completions !== undefined && { completions }) });
+      return new ServingRole(api, compute, directory, model, parts.logger);
+    } catch (error) {
+      await compute?.stop();
+      await model?.close();
+      throw error;
+    }
+  }
+
+  /** Publishes the compute role's provider record; call once the DHT has joined. */
+  async announce(): Promise<void> {
+    if (this.compute === undefined) return;
+    if (!(await this.compute.announce())) this.logger.info({}, 'no peer stored the model provider record yet; it is republished periodically');
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      api: this.api?.address ?? null,
+      compute: this.compute === undefined ? null : { model: this.compute.modelName, load: this.compute.engine.load(), counters: this.compute.engine.counters },
+      gateway: this.directory === undefined ? null : { computePeers: this.directory.view() },
+    };
+  }
+
+  async stop(): Promise<void> {
+    await this.api?.close();
+    await this.compute?.stop();
+    await this.model?.close();
+  }
+}
