@@ -8,7 +8,7 @@
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { handleKvRequest, kvBodyBytesMax, type AnyKvBackend } from './kv-routes.js';
-import type { ApiAuth, OpenAiLimits } from './openai/index.js';
+import type { ApiAuth, OpenAiLimits, Protection } from './openai/index.js';
 import type { CompletionBackend } from '../service/completion-backend.js';
 
 export interface ApiServerOptions {
@@ -16,7 +16,7 @@ export interface ApiServerOptions {
   port: number;
   kv: AnyKvBackend;
   /** The OpenAI-compatible routes (/v1/chat/completions, /v1/completions, /v1/models); without them those paths answer 404. */
-  completions?: { backend: CompletionBackend; auth: ApiAuth; limits?: Partial<OpenAiLimits> };
+  completions?: { backend: CompletionBackend; auth: ApiAuth; limits?: Partial<OpenAiLimits>; protection?: Protection };
 }
 
 export class ApiServer {

@@ -4,7 +4,8 @@
  * Gateways read the file when they start: restart them after a change.
  */
 import { Command, Option } from 'commander';
-import { addApiKey, apiKeysPath, readApiKeys, revokeApiKey } from '../node/api-keys-file.js';
+import { addApiKey, apiKeysPath, gatewayRateLimitDefaults, readApiKeys, revokeApiKey } from '../node/api-keys-file.js';
+import { integerOption } from './options.js';
 
 
 export function registerClusterKeys(cluster: Command, output: { write(text: string): void }, clusterDirDefault: string): void {
@@ -15,8 +16,11 @@ export function registerClusterKeys(cluster: Command, output: { write(text: stri
     .argument('<name>', 'who the key is for: letters, digits, _ . @ -')
     .option('--dir <dir>', 'the cluster directory', clusterDirDefault)
     .addOption(new Option('--priority <priority>', 'under pressure, low-priority keys are shed first').choices(['normal', 'low']).default('normal'))
-    .action((name: string, flags: { dir: string; priority: 'normal' | 'low' }, command: Command) => {
-      const created = run(command, () => addApiKey(flags.dir, name, flags.priority));
+    .option('--rpm <n>', `requests per minute this key may make (default ${gatewayRateLimitDefaults.requestsPerMinute})`, integerOption('--rpm', 1, 1_000_000))
+    .option('--tpm <n>', `tokens per minute, prompt and answer (default ${gatewayRateLimitDefaults.tokensPerMinute})`, integerOption('--tpm', 1, 1_000_000_000))
+    .action((name: string, flags: { dir: string; priority: 'normal' | 'low'; rpm?: number; tpm?: number }, command: Command) => {
+      const limits = { ...(flags.rpm !== undefined && { requestsPerMinute: flags.rpm }), ...(flags.tpm !== undefined && { tokensPerMinute: flags.tpm }) };
+      const created = run(command, () => addApiKey(flags.dir, name, flags.priority, limits));
       output.write(`${created}\nadded key "${name}" (${flags.priority} priority) to ${apiKeysPath(flags.dir)}; restart the gateways to accept it\n`);
     });
   key
@@ -30,7 +34,11 @@ export function registerClusterKeys(cluster: Command, output: { write(text: stri
         return;
       }
       const lines = [config.open ? 'the cluster is open: every request is served, with or without a key' : `${config.keys.length} key(s); requests without one get 401`];
-      for (const entry of config.keys) lines.push(`  ${entry.name}  ${entry.priority}  ${entry.key.slice(0, 9)}…`);
+      for (const entry of config.keys) {
+        const rpm = entry.requestsPerMinute ?? gatewayRateLimitDefaults.requestsPerMinute;
+        const tpm = entry.tokensPerMinute ?? gatewayRateLimitDefaults.tokensPerMinute;
+        lines.push(`  ${entry.name}  ${entry.priority}  ${rpm} requests/min  ${tpm} tokens/min  ${entry.key.slice(0, 9)}…`);
+      }
       output.write(`${lines.join('\n')}\n`);
     });
   key

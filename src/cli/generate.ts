@@ -13,7 +13,7 @@ import { generate, traceTopCandidatesMax, type GenerationStep } from '../model/g
 import { defaultSamplerSettings, type SamplerSettings } from '../model/sampler.js';
 import { collect, integerOption, numberOption } from './options.js';
 
-/** Options shared by `generate` and the interactive prompt of `start`. */
+/** Options shared by `generate` and its interactive prompt. */
 export interface SamplingOptions {
   model?: string;
   seed?: number;
@@ -53,7 +53,6 @@ function kernelOption(value: string): KernelChoice {
   return value as KernelChoice;
 }
 
-/** How `generate` and `start` load the model. */
 /** Loads the model the flags name, runs `work` with it, and always stops its kernel threads after. */
 export async function withModel<T extends SamplingOptions>(options: T, work: (loaded: LoadedModel, options: T) => Promise<void>): Promise<void> {
   const loaded = loadModel(options.model, loadOptionsOf(options));
@@ -82,12 +81,17 @@ export function samplerSettingsOf(options: SamplingOptions): SamplerSettings {
 export function registerGenerate(program: Command): void {
   const command = program
     .command('generate')
-    .description('generate text from a prompt, streaming tokens as they are sampled')
-    .argument('<prompt>', 'the text to continue');
+    .description('generate text from a prompt, streaming tokens as they are sampled (no prompt: an interactive prompt, a line at a time)')
+    .argument('[prompt]', 'the text to continue');
   addSamplingOptions(command)
     .option('--trace', 'show every step: prompt tokens, then each sampled token with its top candidates')
     .option('--trace-top <n>', 'candidates shown per step with --trace', integerOption('--trace-top', 1, traceTopCandidatesMax), 5)
-    .action(async (prompt: string, options: SamplingOptions & { trace?: boolean; traceTop: number }) => {
+    .action(async (prompt: string | undefined, options: SamplingOptions & { trace?: boolean; traceTop: number }) => {
+      if (prompt === undefined) {
+        const { runPrompt } = await import('./prompt-repl.js');
+        await withModel(options, runPrompt);
+        return;
+      }
       const seed = options.seed ?? randomInt(0, 2 ** 31);
       if (options.seed === undefined) process.stderr.write(`seed ${seed} (repeat this run with --seed ${seed})\n`);
       await withModel(options, async (loaded) => {

@@ -22,7 +22,15 @@ export interface StoredKey {
   name: string;
   key: string;
   priority: 'normal' | 'low';
+  /** This key's rate limits; the gateway's defaults when absent. */
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
 }
+
+/** A gateway's rate limits for keys that name none (and for everyone on an open cluster). */
+export const gatewayRateLimitDefaults = { requestsPerMinute: 600, tokensPerMinute: 1_000_000 };
+
+const isRate = (value: unknown) => value === undefined || (Number.isSafeInteger(value) && (value as number) >= 1);
 
 export interface ApiKeysConfig {
   open: boolean;
@@ -48,6 +56,7 @@ export function readApiKeys(directory: string): ApiKeysConfig | undefined {
     if (typeof entry?.name !== 'string' || !keyNamePattern.test(entry.name) || typeof entry.key !== 'string' || entry.key.length < 16 || (entry.priority !== 'normal' && entry.priority !== 'low')) {
       throw new NodeConfigError(`${path}: every key needs a name (letters, digits, _ . @ -), a key of at least 16 characters and a priority (normal or low)`);
     }
+    if (!isRate(entry.requestsPerMinute) || !isRate(entry.tokensPerMinute)) throw new NodeConfigError(`${path}: key ${entry.name}'s requestsPerMinute and tokensPerMinute must be whole numbers of at least 1`);
   }
   return config as ApiKeysConfig;
 }
@@ -59,13 +68,13 @@ export function writeApiKeys(directory: string, config: ApiKeysConfig): void {
 }
 
 /** Adds a key named `name` and returns it (shown once; it is stored in the 0600 file only). */
-export function addApiKey(directory: string, name: string, priority: 'normal' | 'low'): string {
+export function addApiKey(directory: string, name: string, priority: 'normal' | 'low', limits: { requestsPerMinute?: number; tokensPerMinute?: number } = {}): string {
   if (!keyNamePattern.test(name)) throw new RangeError(`a key name is 1 to 64 letters, digits or _ . @ -, got ${JSON.stringify(name)}`);
   const config = readApiKeys(directory) ?? { open: false, keys: [] };
   if (config.keys.some((entry) => entry.name === name)) throw new RangeError(`a key named ${name} exists already; revoke it first (nines cluster key revoke ${name}) or pick another name`);
   if (config.keys.length >= apiKeysMax) throw new RangeError(`the cluster has ${apiKeysMax} keys, the most it may have; revoke unused ones first`);
   const key = `nines-${randomBytes(24).toString('base64url')}`;
-  writeApiKeys(directory, { open: config.open, keys: [...config.keys, { name, key, priority }] });
+  writeApiKeys(directory, { open: config.open, keys: [...config.keys, { name, key, priority, ...limits }] });
   return key;
 }
 
@@ -80,13 +89,21 @@ export function revokeApiKey(directory: string, name: string): void {
  * else the copy from an earlier start. Refuses when there are neither keys nor an open cluster.
  */
 export function settleApiAuth(dataDirectory: string, clusterDirectory: string | undefined): ApiAuth {
+  return settleApiKeys(dataDirectory, clusterDirectory).auth;
+}
+
+/** The keys a gateway serves with, and each key's rate limits (by key name). */
+export function settleApiKeys(dataDirectory: string, clusterDirectory: string | undefined): { auth: ApiAuth; limits: Record<string, { requestsPerMinute?: number; tokensPerMinute?: number }> } {
   const fromCluster = clusterDirectory === undefined ? undefined : readApiKeys(clusterDirectory);
   if (fromCluster !== undefined) writeApiKeys(dataDirectory, fromCluster);
   const config = fromCluster ?? readApiKeys(dataDirectory);
-  if (config?.open === true) return { open: true };
+  if (config?.open === true) return { auth: { open: true }, limits: {} };
   if (config === undefined || config.keys.length === 0) {
     const where = clusterDirectory ?? '<cluster dir>';
     throw new NodeConfigError(`the gateway has no API keys to accept: add one with nines cluster key add <name> --dir ${where}, or make the cluster explicitly open with nines cluster init --open`);
   }
-  return { keys: new Map<string, ApiKeyEntry>(config.keys.map((entry) => [entry.key, { name: entry.name, priority: entry.priority }])) };
+  const limits = Object.fromEntries(
+    config.keys.map((entry) => [entry.name, { ...(entry.requestsPerMinute !== undefined && { requestsPerMinute: entry.requestsPerMinute }), ...(entry.tokensPerMinute !== undefined && { tokensPerMinute: entry.tokensPerMinute }) }]),
+  );
+  return { auth: { keys: new Map<string, ApiKeyEntry>(config.keys.map((entry) => [entry.key, { name: entry.name, priority: entry.priority }])) }, limits };
 }

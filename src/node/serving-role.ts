@@ -15,12 +15,13 @@
 import type { Logger, Transport } from '../net/index.js';
 import type { DhtShell } from '../p2p/dht/index.js';
 import { ApiServer } from '../api/server.js';
+import { Protection } from '../api/openai/protection.js';
 import { loadModel, type KernelChoice, type LoadedModel } from '../model/load-file.js';
 import { ComputeRole } from '../service/compute/compute-role.js';
 import { SwarmComputeDirectory } from '../service/swarm/compute-directory.js';
 import { RaftConversations, ReplicaConversations } from '../service/swarm/conversations.js';
 import { SwarmCompletionBackend } from '../service/swarm/swarm-backend.js';
-import { settleApiAuth } from './api-keys-file.js';
+import { gatewayRateLimitDefaults, settleApiKeys } from './api-keys-file.js';
 import { NodeConfigError } from './errors.js';
 import { RaftPeer } from './raft/raft-peer.js';
 import type { StorageRole } from './storage-role.js';
@@ -53,6 +54,7 @@ export class ServingRole {
     readonly directory: SwarmComputeDirectory | undefined,
     private readonly model: LoadedModel | undefined,
     private readonly logger: Logger,
+    private readonly protection: Protection | undefined,
   ) {}
 
   static async start(parts: StartParts): Promise<ServingRole> {
@@ -60,7 +62,7 @@ export class ServingRole {
     if (config.gateway && storage === undefined) {
       throw new NodeConfigError('--gateway needs --storage on the same node for now: conversations live in its replicated store (gateway-only peers come later)');
     }
-    const auth = config.gateway ? settleApiAuth(parts.dataDir, parts.clusterDir) : undefined;
+    const keys = config.gateway ? settleApiKeys(parts.dataDir, parts.clusterDir) : undefined;
     const model = config.compute || config.gateway ? loadModel(config.modelPath, { threads: config.threads, kernels: config.kernels }) : undefined;
     let compute: ComputeRole | undefined;
     try {
@@ -73,10 +75,11 @@ export class ServingRole {
           conversations: storage!.peer instanceof RaftPeer ? new RaftConversations(storage!.peer) : new ReplicaConversations(storage!.peer),
           onFailover: (event) => parts.logger.info(event, 'answer moved to another compute peer'),
         }),
-        auth: auth!,
+        auth: keys!.auth,
+        protection: new Protection({ rateLimits: { defaults: gatewayRateLimitDefaults, limits: keys!.limits } }),
       };
       const api = storage === undefined && completions === undefined ? undefined : await ApiServer.start({ host: parts.api.host, port: parts.api.port, kv: storage!.peer, ...(completions !== undefined && { completions }) });
-      return new ServingRole(api, compute, directory, model, parts.logger);
+      return new ServingRole(api, compute, directory, model, parts.logger, completions?.protection);
     } catch (error) {
       await compute?.stop();
       await model?.close();
@@ -94,12 +97,17 @@ export class ServingRole {
     return {
       api: this.api?.address ?? null,
       compute: this.compute === undefined ? null : { model: this.compute.modelName, load: this.compute.engine.load(), counters: this.compute.engine.counters },
-      gateway: this.directory === undefined ? null : { computePeers: this.directory.view() },
+      gateway: this.directory === undefined ? null : {
+        computePeers: this.directory.view(),
+        admission: this.protection?.admission.stats(),
+        degradation: this.protection?.degradation.level,
+      },
     };
   }
 
   async stop(): Promise<void> {
     await this.api?.close();
+    this.protection?.close();
     await this.compute?.stop();
     await this.model?.close();
   }

@@ -68,7 +68,7 @@ describe('nines generate', () => {
   });
 });
 
-describe('nines tokenize, model info and start', () => {
+describe('nines tokenize, model info and the interactive prompt', () => {
   it('tokenize shows each token with its id, sub-words and all', () => {
     const { status, stdout } = nines(['tokenize', 'In the beginning God created']);
     expect(status).toBe(0);
@@ -100,8 +100,8 @@ describe('nines tokenize, model info and start', () => {
     expect(stdout).toMatch(/conversation forgotten\n(> )*System: Speak as a prophet\.\n/);
   });
 
-  it('start reads prompts from standard input and continues each one', () => {
-    const { status, stdout } = nines(['start', '--seed', '1', '--max-tokens', '8'], 'And God said\n/temperature 0\nIn the beginning\n/quit\n');
+  it('generate without a prompt reads prompts from standard input and continues each one', () => {
+    const { status, stdout } = nines(['generate', '--seed', '1', '--max-tokens', '8'], 'And God said\n/temperature 0\nIn the beginning\n/quit\n');
     expect(status).toBe(0);
     expect(stdout).toMatch(/seed 1, temperature 0\.8/);
     expect(stdout).toMatch(/And God said\S*\s\S+/);

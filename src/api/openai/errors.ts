@@ -48,6 +48,8 @@ export class OpenAiError extends Error {
     readonly code: OpenAiErrorCode,
     message: string,
     readonly param: string | null = null,
+    /** When the client may retry (429 and 503); the default is retryAfterSeconds. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -62,7 +64,10 @@ export class OpenAiError extends Error {
 
   /** Headers that go with the error: when to retry, and how to authenticate. */
   headers(): Record<string, string> {
-    if (this.status === 429 || this.status === 503) return { 'retry-after': String(retryAfterSeconds) };
+    if (this.status === 429 || this.status === 503) {
+      const seconds = this.retryAfterMs === undefined ? retryAfterSeconds : Math.max(1, Math.ceil(this.retryAfterMs / 1000));
+      return { 'retry-after': String(seconds) };
+    }
     if (this.status === 401) return { 'www-authenticate': 'Bearer' };
     return {};
   }

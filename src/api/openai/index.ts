@@ -20,3 +20,4 @@ export {
 } from './constants.js';
 export { parseChatRequest, parseCompletionRequest, type ParsedRequest } from './schemas.js';
 export type { CompletionIdentity, FinishReason, TraceEntry, Usage } from './responses.js';
+export { Protection, degradedHeader, queueWaitMsMaxDefault, type Admitted, type ProtectionOptions } from './protection.js';

@@ -35,6 +35,8 @@ export interface TraceEntry {
   /** The probability the chosen token had. */
   probability: number | null;
   candidates: { token: string; id: number; probability: number }[];
+  /** The compute peer that generated the token (in the swarm; absent in-process). */
+  peer?: string;
 }
 
 type TokenEvent = Extract<CompletionEvent, { type: 'token' }>;
@@ -55,6 +57,7 @@ export function traceEntryOf(event: TokenEvent): TraceEntry {
     id: event.tokenId,
     probability: event.probability ?? null,
     candidates: (event.candidates ?? []).map((candidate) => ({ token: candidate.text, id: candidate.id, probability: candidate.probability })),
+    ...(event.peer !== undefined && { peer: event.peer }),
   };
 }
 

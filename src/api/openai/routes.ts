@@ -23,6 +23,7 @@ import { defaultOpenAiLimits, sessionHeader, sessionTokenCharactersMax, traceTop
 import { OpenAiError, asOpenAiError } from './errors.js';
 import { parseChatRequest, parseCompletionRequest, type ParsedRequest } from './schemas.js';
 import { StreamSlots } from './stream-slots.js';
+import type { Protection } from './protection.js';
 
 export interface OpenAiRequest {
   method: string;
@@ -46,6 +47,8 @@ export interface OpenAiRoutesOptions {
   rng?: Rng;
   /** The wall clock in milliseconds, for `created` (default Date.now). */
   nowMs?: () => number;
+  /** Rate limits, the admission queue and the degradation policy (a gateway's; absent in-process). */
+  protection?: Protection;
 }
 
 export const openAiPaths = ['/v1/chat/completions', '/v1/completions', '/v1/models'] as const;
@@ -60,8 +63,10 @@ export class OpenAiRoutes {
   private readonly slots: StreamSlots;
   private readonly rng: Rng;
   private readonly nowMs: () => number;
+  private readonly protection: Protection | undefined;
 
   constructor(options: OpenAiRoutesOptions) {
+    this.protection = options.protection;
     this.limits = checkedLimits({ ...defaultOpenAiLimits, ...options.limits });
     this.backend = options.backend;
     this.keys = new ApiKeyRing(options.auth);
@@ -115,17 +120,36 @@ export class OpenAiRoutes {
         endpoint === 'chat' ? 'messages' : 'prompt',
       );
     }
-    const job: CompletionJob = { ...draft, maxTokens };
-    const release = this.slots.acquire(caller.name);
-    const output: OutputOptions = { endpoint, identity: this.identityOf(endpoint, card, seed), trace: parsed.trace, includeUsage: parsed.includeUsage };
-    return this.serve(job, parsed.stream, output, request.signal, release, sessionToken);
+    const releaseSlot = this.slots.acquire(caller.name);
+    let admitted;
+    try {
+      admitted = await this.protection?.admit({ ...draft, maxTokens }, promptTokens, request.signal);
+    } catch (error) {
+      releaseSlot();
+      throw error;
+    }
+    const job: CompletionJob = admitted?.job ?? { ...draft, maxTokens };
+    const counter = { tokens: 0 };
+    const release = () => {
+      releaseSlot();
+      admitted?.finish(counter.tokens);
+    };
+    const output: OutputOptions = { endpoint, identity: this.identityOf(endpoint, card, seed), trace: job.trace, includeUsage: parsed.includeUsage };
+    return this.serve(job, parsed.stream, output, { signal: request.signal, release, counter, headers: admitted?.headers ?? {} }, sessionToken);
   }
 
-  /** Runs an admitted job; `release` frees the caller's slot, exactly once, however the run ends. */
-  private async serve(job: CompletionJob, stream: boolean, output: OutputOptions, signal: AbortSignal, release: () => void, sessionTokenIn: string | undefined): Promise<OpenAiResponse> {
+  /** Runs an admitted job; `release` frees the caller's slot and queue ticket, exactly once, however the run ends. */
+  private async serve(
+    job: CompletionJob,
+    stream: boolean,
+    output: OutputOptions,
+    run: { signal: AbortSignal; release: () => void; counter: { tokens: number }; headers: Record<string, string> },
+    sessionTokenIn: string | undefined,
+  ): Promise<OpenAiResponse> {
+    const { signal, release } = run;
     let events: AsyncIterator<CompletionEvent>;
     try {
-      events = this.backend.run(job, signal)[Symbol.asyncIterator]();
+      events = countTokens(this.backend.run(job, signal), run.counter)[Symbol.asyncIterator]();
     } catch (error) {
       release();
       throw error;
@@ -145,10 +169,10 @@ export class OpenAiRoutes {
         const result = await collectCompletion(events, output);
         if (result === undefined) throw new OpenAiError('client_closed_request', 'The client closed the request.');
         const session = result.end.sessionToken ?? sessionTokenIn;
-        return { status: 200, headers: session === undefined ? {} : { [sessionHeader]: session }, body: result.body };
+        return { status: 200, headers: { ...run.headers, ...(session !== undefined && { [sessionHeader]: session }) }, body: result.body };
       }
       streaming = true;
-      const headers: Record<string, string> = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...(sessionTokenIn !== undefined && { [sessionHeader]: sessionTokenIn }) };
+      const headers: Record<string, string> = { ...run.headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...(sessionTokenIn !== undefined && { [sessionHeader]: sessionTokenIn }) };
       return { status: 200, headers, stream: framesThenFinish(streamFrames(events, output), finish) };
     } finally {
       if (!streaming) {
@@ -187,6 +211,14 @@ export class OpenAiRoutes {
     let suffix = '';
     for (let i = 0; i < idCharacters; i++) suffix += idAlphabet[this.rng.nextInt(idAlphabet.length)];
     return { id: `${endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-${suffix}`, created: Math.floor(this.nowMs() / 1000), model: card.id, seed };
+  }
+}
+
+/** The backend's events, counting the tokens (the rate limiter settles on the real count). */
+async function* countTokens(events: AsyncIterable<CompletionEvent>, counter: { tokens: number }): AsyncGenerator<CompletionEvent, void, undefined> {
+  for await (const event of events) {
+    if (event.type === 'token') counter.tokens++;
+    yield event;
   }
 }
 

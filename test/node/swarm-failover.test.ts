@@ -1,0 +1,142 @@
+/**
+ * Mid-answer failover with real processes: a gateway peer (no model computing of its own) and
+ * two compute peers. A streamed answer's compute peer is SIGKILLed after the first tokens;
+ * the client's stream must go on to the end, with the text identical, token for token, to an
+ * uninterrupted run with the same seed — for several seeds. The model is a random one the
+ * test writes, large enough that an answer takes a while.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeRandomModel } from '../../bench/random-model.js';
+import { loadModel } from '../../src/model/load-file.js';
+
+const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const directory = mkdtempSync(join(tmpdir(), 'nines-swarm-failover-'));
+const modelPath = join(directory, 'model.gguf');
+const clusterDir = join(directory, 'cluster');
+const children: ChildProcess[] = [];
+
+interface Peer {
+  name: string;
+  nodeId: string;
+  dataDir: string;
+  transportPort: number;
+  apiPort: number;
+  roles: string[];
+  child?: ChildProcess;
+  log: string[];
+}
+const peers: Peer[] = [];
+
+function launch(peer: Peer): void {
+  const voters = peers.map((other) => `127.0.0.1:${other.transportPort}#${other.nodeId}`).join(',');
+  const bootstrap = peer === peers[0] ? [] : ['--bootstrap', `127.0.0.1:${peers[0].transportPort}#${peers[0].nodeId}`];
+  const child = spawn(process.execPath, [
+    cli, 'node', '--data-dir', peer.dataDir, '--cluster-dir', clusterDir, '--listen', `127.0.0.1:${peer.transportPort}`, '--api', `127.0.0.1:${peer.apiPort}`,
+    '--storage', '--voters', voters, ...peer.roles, '--model', modelPath, '--threads', '1', ...bootstrap,
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (chunk: Buffer) => peer.log.push(chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => peer.log.push(chunk.toString()));
+  children.push(child);
+  peer.child = child;
+}
+
+const gateway = () => `http://127.0.0.1:${peers[0].apiPort}`;
+
+function request(seed: number, stream: boolean): RequestInit {
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'failover-test', messages: [{ role: 'user', content: 'And God said' }], max_tokens: 200, temperature: 0.8, seed, stream, trace: true, trace_top_k: 1 }),
+  };
+}
+
+/** Streams an answer; `onToken` sees each token's compute peer as it arrives. */
+async function streamAnswer(seed: number, onToken: (count: number, peer: string | undefined) => void = () => undefined): Promise<{ text: string; tokens: number; peers: Set<string> }> {
+  const response = await fetch(`${gateway()}/v1/chat/completions`, request(seed, true));
+  if (response.status !== 200) throw new Error(`the gateway answered ${response.status}: ${await response.text()}\n${peers[0].log.join('').slice(-2000)}`);
+  const decoder = new TextDecoder();
+  let buffered = '';
+  let text = '';
+  let tokens = 0;
+  const seen = new Set<string>();
+  for await (const bytes of response.body!) {
+    buffered += decoder.decode(bytes as Uint8Array, { stream: true });
+    let end: number;
+    while ((end = buffered.indexOf('\n\n')) >= 0) {
+      const frame = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      const data = frame.replace(/^data: /, '');
+      if (data === '[DONE]') continue;
+      const chunk = JSON.parse(data) as { error?: unknown; choices: Array<{ delta: { content?: string } }>; nines_trace?: Array<{ peer?: string }> };
+      if (chunk.error !== undefined) throw new Error(`the stream failed: ${JSON.stringify(chunk.error)}\n${peers[0].log.join('').slice(-2000)}`);
+      text += chunk.choices[0]?.delta.content ?? '';
+      for (const entry of chunk.nines_trace ?? []) {
+        tokens++;
+        if (entry.peer !== undefined) seen.add(entry.peer);
+        onToken(tokens, entry.peer);
+      }
+    }
+  }
+  return { text, tokens, peers: seen };
+}
+
+beforeAll(async () => {
+  const base = loadModel(undefined, { threads: 1 });
+  writeRandomModel(modelPath, {
+    config: { architecture: 'llama', vocabSize: base.tokenizer.vocabSize, dim: 384, hiddenDim: 1024, layerCount: 6, headCount: 6, kvHeadCount: 6, contextLength: 512, ropeFreqBase: 10000, normEpsilon: 1e-5, tiedEmbeddings: false },
+    tokenizer: base.tokenizer, matrixType: 'F32', seed: 5, name: 'failover-test', nextTokenMap: true,
+  });
+  await base.close();
+  execFileSync(process.execPath, [cli, 'cluster', 'init', '--dir', clusterDir, '--open'], { stdio: 'pipe' });
+  const portBase = 20_000 + Math.floor(Math.random() * 30_000);
+  const roles = [['--gateway'], ['--compute'], ['--compute']];
+  for (const [index, name] of ['gateway', 'compute-1', 'compute-2'].entries()) {
+    const dataDir = join(directory, name);
+    const issued = execFileSync(process.execPath, [cli, 'cluster', 'issue', '--cluster-dir', clusterDir, '--data-dir', dataDir], { encoding: 'utf8' });
+    peers.push({ name, nodeId: /node ([0-9a-f]{40})/.exec(issued)![1], dataDir, transportPort: portBase + index, apiPort: portBase + 100 + index, roles: roles[index], log: [] });
+  }
+  for (const peer of peers) launch(peer);
+  // Ready once the gateway has found a compute peer through the DHT and an answer comes back.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const response = await fetch(`${gateway()}/v1/chat/completions`, { ...request(1, false), body: JSON.stringify({ model: 'failover-test', messages: [{ role: 'user', content: 'x' }], max_tokens: 1 }) }).catch(() => undefined);
+    if (response?.status === 200) break;
+    if (Date.now() > deadline) throw new Error(`the swarm did not answer: ${response?.status} ${peers.map((peer) => peer.log.join('').slice(-400)).join('\n')}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}, 120_000);
+
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(directory, { recursive: true, force: true });
+});
+
+describe('a compute peer SIGKILLed mid-answer', () => {
+  it('the stream completes, with the same text as an uninterrupted run, for several seeds', async () => {
+    for (const seed of [3, 4, 5]) {
+      const uninterrupted = await streamAnswer(seed);
+      expect(uninterrupted.tokens).toBeGreaterThan(60);
+      let victim: Peer | undefined;
+      const interrupted = await streamAnswer(seed, (count, peer) => {
+        if (count === 10 && victim === undefined) {
+          victim = peers.find((candidate) => candidate.nodeId === peer);
+          victim?.child!.kill('SIGKILL');
+        }
+      });
+      expect(victim, `the first tokens name the compute peer that made them (${[...interrupted.peers].join(', ')})`).toBeDefined();
+      expect(interrupted.text).toBe(uninterrupted.text);
+      expect(interrupted.tokens).toBe(uninterrupted.tokens);
+      expect(interrupted.peers.size, 'the answer was finished by the other compute peer').toBe(2);
+      // Bring the killed peer back before the next seed, so there is always a peer to fail over to.
+      const killed = victim!.child!;
+      if (killed.exitCode === null && killed.signalCode === null) await new Promise((resolve) => killed.once('exit', resolve));
+      launch(victim!);
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+  }, 120_000);
+});
