@@ -12,6 +12,8 @@ export interface MixedLoadResult {
   seconds: number;
   operations: number;
   failures: number;
+  /** The first few failures' messages, to tell a refusal from a timeout. */
+  failureSamples: string[];
   operationsPerSecond: number;
   readLatencyMsP50: number;
   readLatencyMsP99: number;
@@ -31,6 +33,7 @@ export async function runMixedLoad(cluster: KvCluster, clients: number, readFrac
   const reads: number[] = [];
   const writes: number[] = [];
   let failures = 0;
+  const failureSamples: string[] = [];
   const end = performance.now() + seconds * 1000;
   const client = async (id: number) => {
     let sequence = 0;
@@ -46,8 +49,9 @@ export async function runMixedLoad(cluster: KvCluster, clients: number, readFrac
         if (isRead) await cluster.get(id % cluster.size, key, requestTimeoutMs);
         else await cluster.put(id % cluster.size, key, `value-${sequence}`, requestTimeoutMs);
         (isRead ? reads : writes).push(performance.now() - started);
-      } catch {
+      } catch (error) {
         failures++;
+        if (failureSamples.length < 5) failureSamples.push(`${isRead ? 'read' : 'write'}: ${(error as Error).message.slice(0, 300)}`);
       }
       sequence++;
     }
@@ -63,6 +67,7 @@ export async function runMixedLoad(cluster: KvCluster, clients: number, readFrac
     seconds: Number(elapsed.toFixed(2)),
     operations: reads.length + writes.length,
     failures,
+    failureSamples,
     operationsPerSecond: Number(((reads.length + writes.length) / elapsed).toFixed(1)),
     readLatencyMsP50: percentile(reads, 0.5),
     readLatencyMsP99: percentile(reads, 0.99),

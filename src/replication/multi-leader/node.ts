@@ -140,7 +140,10 @@ export class MultiLeaderNode {
   }
 
   private put(write: Extract<MultiLeaderWrite, { kind: 'put' }>, before: RegisterState, nowMs: number, refuse: (code: 'KV_TOO_MANY_SIBLINGS', message: string) => void): void {
-    const context = write.context ?? {};
+    // A write without a context replaces what this peer has seen (the key's clock here), as a
+    // leaderless coordinator's does: a client writing one key again and again makes no siblings,
+    // and concurrent writes on other peers still survive as siblings.
+    const context = write.context ?? before.clock;
     const lastWriterWins = write.lastWriterWins === true;
     let result;
     try {

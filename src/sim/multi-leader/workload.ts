@@ -67,7 +67,8 @@ class MultiLeaderRun {
   private readonly acknowledgedAppends: AcknowledgedAppend[] = [];
   private readonly durablePuts: DurablePut[] = [];
   /** The context of each put a peer accepted, by `<origin>:<seq>` (a seq lost to a crash is reused, and its entry replaced). */
-  private readonly acceptedContexts = new Map<string, VersionVector>();
+  /** The context each accepted put came with; undefined for a blind put (which supersedes what its peer had seen). */
+  private readonly acceptedContexts = new Map<string, VersionVector | undefined>();
   private readonly counts: ClientCounts = { writes: 0, refusals: {}, samePeerReads: 0, sessionReads: 0, sessionReadsTimedOut: 0, writesAfterHealing: 0, healedAtMs: Number.POSITIVE_INFINITY };
   private clientsActive = true;
   private faultsActive = true;
@@ -146,7 +147,7 @@ class MultiLeaderRun {
       address, peers: this.peers, disk, settings: this.settings.core, fsyncTicks: this.settings.fsyncTicks,
       wallClockMs: () => 1_000_000 + this.sim.now + skewMs, mutation: this.settings.mutation, makeNode: this.hooks.makeNode,
       accepted: (seq, write) => {
-        if (write.kind === 'put') this.acceptedContexts.set(`${address}:${seq}`, write.context ?? {});
+        if (write.kind === 'put') this.acceptedContexts.set(`${address}:${seq}`, write.context);
       },
     }, rng);
   }
@@ -157,16 +158,17 @@ class MultiLeaderRun {
 
   /**
    * A put on disk for good. Its dot is the origin's counter in its delta's clock. What it had
-   * seen is its client's context, except on a last-writer-wins key, where a write supersedes all
-   * its peer held: there the delta's clock is the only record of that.
+   * seen is its client's context, except for a blind put or on a last-writer-wins key, where a
+   * write supersedes all its peer held: there the delta's clock is the only record of that.
    */
   private recordDurable(entry: ChangeEntry): void {
     if (entry.change.kind !== 'put') return;
     const delta = entry.change.delta;
     const dot = { node: entry.origin, counter: delta.clock[entry.origin] };
-    const context = this.acceptedContexts.get(`${entry.origin}:${entry.seq}`);
-    assert(context !== undefined, `change ${entry.origin}:${entry.seq} reached the disk but was never accepted`);
-    this.durablePuts.push({ key: entry.key, dot, seen: delta.lastWriterWins === true ? delta.clock : context });
+    const id = `${entry.origin}:${entry.seq}`;
+    assert(this.acceptedContexts.has(id), `change ${id} reached the disk but was never accepted`);
+    const context = this.acceptedContexts.get(id);
+    this.durablePuts.push({ key: entry.key, dot, seen: delta.lastWriterWins === true || context === undefined ? delta.clock : context });
   }
 
   /** Why the peers are not yet converged, or undefined when they are. */

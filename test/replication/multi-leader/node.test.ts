@@ -61,14 +61,24 @@ describe('MultiLeaderNode writes and replication', () => {
     for (const id of peers) expect(registerView(register(cluster.node(id).read('k'))).values).toEqual(['resolved']);
   });
 
-  it('keeps an own older sibling that a blind write did not see, on every peer (the delta carries it)', () => {
+  it('keeps an own older sibling that a write\'s context did not cover, on every peer (the delta carries it)', () => {
     const cluster = new Cluster(peers);
     okReply(cluster.write('a', { kind: 'put', requestId: 'r1', key: 'k', value: 'first' }));
     cluster.settle(3);
-    // a writes again without a context: its first value is a sibling it did not see, and must survive the delta's merge everywhere.
-    okReply(cluster.write('a', { kind: 'put', requestId: 'r2', key: 'k', value: 'second' }));
+    // A client that read before 'first' existed writes with that (empty) context: 'first' is a sibling it did not see, and must survive the delta's merge everywhere.
+    okReply(cluster.write('a', { kind: 'put', requestId: 'r2', key: 'k', value: 'second', context: {} }));
     cluster.settle(3);
     for (const id of peers) expect(registerView(register(cluster.node(id).read('k'))).values.sort()).toEqual(['first', 'second']);
+  });
+
+  it('a write without a context replaces what its peer has seen, and only that', () => {
+    const cluster = new Cluster(peers);
+    okReply(cluster.write('a', { kind: 'put', requestId: 'r1', key: 'k', value: 'first' }));
+    okReply(cluster.write('a', { kind: 'put', requestId: 'r2', key: 'k', value: 'second' }));
+    // b has not yet heard of either: its write is concurrent with them.
+    okReply(cluster.write('b', { kind: 'put', requestId: 'r3', key: 'k', value: 'elsewhere' }));
+    cluster.settle(3);
+    for (const id of peers) expect(registerView(register(cluster.node(id).read('k'))).values.sort()).toEqual(['elsewhere', 'second']);
   });
 
   it('lets the latest timestamp win on a last-writer-wins key', () => {
@@ -121,7 +131,7 @@ describe('MultiLeaderNode writes and replication', () => {
 
   it('merges more concurrent siblings than one write may leave, and restarts with them', () => {
     const cluster = new Cluster(['a', 'b']);
-    for (let index = 0; index < 40; index++) for (const id of ['a', 'b']) okReply(cluster.write(id, { kind: 'put', requestId: `${id}${index}`, key: 'k', value: `${id}${index}` }));
+    for (let index = 0; index < 40; index++) for (const id of ['a', 'b']) okReply(cluster.write(id, { kind: 'put', requestId: `${id}${index}`, key: 'k', value: `${id}${index}`, context: {} }));
     cluster.settle(5);
     expect(register(cluster.node('b').read('k')).siblings).toHaveLength(80);
     expect(register(cluster.start('b').read('k')).siblings).toHaveLength(80);
@@ -132,8 +142,8 @@ describe('MultiLeaderNode writes and replication', () => {
 
   it('refuses a put that would make more siblings than siblingsMax', () => {
     const cluster = new Cluster(['a']);
-    for (let index = 0; index < 64; index++) okReply(cluster.write('a', { kind: 'put', requestId: `r${index}`, key: 'k', value: `${index}` }));
-    expect(cluster.write('a', { kind: 'put', requestId: 'one more', key: 'k', value: 'x' })).toMatchObject({ ok: false, code: 'KV_TOO_MANY_SIBLINGS' });
+    for (let index = 0; index < 64; index++) okReply(cluster.write('a', { kind: 'put', requestId: `r${index}`, key: 'k', value: `${index}`, context: {} }));
+    expect(cluster.write('a', { kind: 'put', requestId: 'one more', key: 'k', value: 'x', context: {} })).toMatchObject({ ok: false, code: 'KV_TOO_MANY_SIBLINGS' });
   });
 
   it('refuses appends beyond setElementsMax', () => {
