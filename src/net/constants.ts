@@ -32,8 +32,12 @@ export const requestTimeoutMsMax = 10 * 60 * 1000;
 
 /** The timeout of a request whose caller names none. */
 export const requestTimeoutMsDefault = 5_000;
-/** Requests one side may have outstanding on one connection, in each direction. */
-export const requestsInFlightPerPeerMax = 64;
+/**
+ * Requests one side may have outstanding on one connection, in each direction. Replication
+ * sends every protocol message as a request, and a storage peer under 64 clients forwards
+ * their writes and reads to the leader on top: 64 was hit there and dropped messages.
+ */
+export const requestsInFlightPerPeerMax = 1024;
 /** Time from TCP connect to an authenticated, greeted connection. */
 export const handshakeTimeoutMs = 5_000;
 /** Time to open the TCP connection, complete TLS and exchange greetings when dialing. */

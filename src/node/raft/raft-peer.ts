@@ -378,6 +378,8 @@ export class RaftPeer {
 
 /** The error a client sees when its write, forwarded to the leader, failed there or on the way. */
 function forwardingError(error: unknown, leader: PeerId): Error {
+  // Refused on this side before it was sent (too many requests in flight): never proposed, so safe to retry.
+  if ((error as { code?: unknown }).code === 'RPC_IN_FLIGHT_LIMIT') return new KvUnavailableError(`too many requests are on their way to the leader ${leader}; retry`, leader);
   if (error instanceof RpcRemoteError) {
     if (error.remoteCode === 'KV_OUTCOME_UNKNOWN') return new KvOutcomeUnknownError(error.remoteMessage);
     if (error.remoteCode === 'KV_TIMEOUT') return new KvTimeoutError(error.remoteMessage);
