@@ -37,6 +37,7 @@ interface NodeFlags {
   gateway?: boolean;
   model?: string;
   threads?: number;
+  standby?: 'warm' | 'cold';
   voters?: Contact[];
   api: { host: string; port: number };
   tickMs: number;
@@ -115,6 +116,7 @@ export function addStorageOptions(command: Command): Command {
     .option('--voters <host:port#id,...>', 'with --storage: every storage peer (single-leader: every founding voter), this node too, comma-separated or repeated; the same list on each', votersOption)
     .option('--compute', 'load the model and generate text for the swarm\'s gateways (announced in the DHT)')
     .option('--gateway', 'serve the OpenAI-compatible API on --api with the swarm\'s compute peers (needs --storage, for conversations, and the cluster\'s API keys)')
+    .addOption(new Option('--standby <kind>', 'with --compute: serve only when no primary compute peer answers; warm loads the model now, cold only when it must take over').choices(['warm', 'cold']))
     .option('--model <file.gguf>', 'with --compute or --gateway: the model (default: the built-in model)')
     .option('--threads <n>', 'with --compute: kernel threads (default: the number of cores)', integerOption('--threads', 1, 256))
     .option('--api <host:port>', 'with --storage or --gateway: where the HTTP API listens; port 0 picks a free one', parseListenAddress, { host: '127.0.0.1', port: 0 })
@@ -148,7 +150,13 @@ export async function runNode(flags: NodeFlags, command: Command): Promise<void>
     node = await Node.start({
       storage,
       api: flags.api,
-      serving: { compute: flags.compute === true, gateway: flags.gateway === true, ...(flags.model !== undefined && { modelPath: flags.model }), ...(flags.threads !== undefined && { threads: flags.threads }) },
+      serving: {
+        compute: flags.compute === true,
+        gateway: flags.gateway === true,
+        ...(flags.model !== undefined && { modelPath: flags.model }),
+        ...(flags.threads !== undefined && { threads: flags.threads }),
+        ...(flags.standby !== undefined && { standby: flags.standby }),
+      },
       dataDir: flags.dataDir,
       clusterDir: flags.clusterDir,
       listen: flags.listen,

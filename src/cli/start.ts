@@ -4,7 +4,10 @@
  * (the model) and gateway (the OpenAI-compatible API) — under a fresh cluster CA. It prints
  * one line per peer, the API address and a request to try, and stops every peer on Ctrl-C.
  *
- *   nines start [--peers 3] [--dir d] [--model file.gguf] [--replication single-leader] [--open] [--threads 1]
+ *   nines start [--peers 3] [--dir d] [--model file.gguf] [--replication single-leader] [--redundancy hot-hot] [--open] [--threads 1]
+ *
+ * --redundancy hot-warm and hot-cold make peer 1 the primary compute peer and the others
+ * warm or cold standbys (compute-role.ts); hot-hot, the default, makes every peer a primary.
  *
  * With --dir the swarm's cluster and data directories are kept there (a second start with
  * the same --dir carries on with the same peers and data); without it they live in a
@@ -21,6 +24,7 @@ import { addApiKey, readApiKeys, writeApiKeys } from '../node/api-keys-file.js';
 import { replicationDefaults, replicationModes, writeReplicationFile, type ReplicationMode } from '../node/replication-file.js';
 import { clusterPaths, identityPaths, initCluster, issuePeerCertificate, loadIdentity } from '../p2p/identity/index.js';
 import { integerOption } from './options.js';
+import { redundancyModes, type RedundancyMode } from '../service/compute/compute-role.js';
 
 /** Peers a local swarm may have: each is a process with the model loaded. */
 export const localPeersMax = 9;
@@ -33,6 +37,7 @@ interface StartFlags {
   dir?: string;
   model?: string;
   replication: ReplicationMode;
+  redundancy: RedundancyMode;
   open: boolean;
   threads: number;
 }
@@ -56,6 +61,7 @@ export function registerStart(program: Command): void {
     .option('--dir <dir>', 'keep the cluster and the peers\' data here (default: a temporary directory, removed at the end)')
     .option('--model <file.gguf>', 'the model every peer serves (default: the built-in model)')
     .addOption(new Option('--replication <mode>', 'how the peers replicate the store').choices([...replicationModes]).default(replicationDefaults.mode))
+    .addOption(new Option('--redundancy <mode>', 'compute redundancy: every peer serves (hot-hot), or peer 1 serves and the others stand by loaded (hot-warm) or unloaded (hot-cold)').choices([...redundancyModes]).default('hot-hot'))
     .option('--open', 'serve the API without an API key (by default one key is made and printed)', false)
     .option('--threads <n>', 'kernel threads per peer', integerOption('--threads', 1, 64), 1)
     .action((flags: StartFlags, command: Command) => runSwarm(flags, command));
@@ -139,6 +145,7 @@ function launch(peer: LocalPeer, options: { voters: string; clusterDir: string; 
     '--storage', '--voters', options.voters, '--compute', '--gateway', '--api', `127.0.0.1:${peer.apiPort}`, '--threads', String(options.flags.threads),
     ...(options.bootstrap === undefined ? [] : ['--bootstrap', options.bootstrap]),
     ...(options.flags.model === undefined ? [] : ['--model', options.flags.model]),
+    ...(peer.index > 0 && options.flags.redundancy !== 'hot-hot' ? ['--standby', options.flags.redundancy === 'hot-warm' ? 'warm' : 'cold'] : []),
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(join(peer.dataDir, 'node.log'), { flags: 'a' });
@@ -172,8 +179,8 @@ function printSummary(peers: readonly LocalPeer[], context: { root: string; temp
   const { flags, apiKey } = context;
   const auth = apiKey === undefined ? '' : ` -H 'Authorization: Bearer ${apiKey}'`;
   const lines = [
-    `nines: a local swarm of ${peers.length} peer${peers.length === 1 ? '' : 's'}, ${flags.replication} replication, data in ${context.root}${context.temporary ? ' (removed at the end)' : ''}`,
-    ...peers.map((peer) => `  peer ${peer.index + 1}  ${peer.contact}  api ${peer.api}  (storage, compute, gateway)`),
+    `nines: a local swarm of ${peers.length} peer${peers.length === 1 ? '' : 's'}, ${flags.replication} replication, ${flags.redundancy} compute, data in ${context.root}${context.temporary ? ' (removed at the end)' : ''}`,
+    ...peers.map((peer) => `  peer ${peer.index + 1}  ${peer.contact}  api ${peer.api}  (storage, ${computeRoleOf(peer, flags.redundancy)}, gateway)`),
     `API: ${peers[0].api}/v1  (every peer's api serves it)${apiKey === undefined ? ', open to anyone' : `, key ${apiKey}`}`,
     'try:',
     `  curl ${peers[0].api}/v1/chat/completions${auth} -H 'Content-Type: application/json' \\`,
@@ -181,6 +188,11 @@ function printSummary(peers: readonly LocalPeer[], context: { root: string; temp
     'Ctrl-C stops every peer.',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function computeRoleOf(peer: LocalPeer, redundancy: RedundancyMode): string {
+  if (peer.index === 0 || redundancy === 'hot-hot') return 'compute';
+  return redundancy === 'hot-warm' ? 'compute: warm standby' : 'compute: cold standby';
 }
 
 function freePort(): Promise<number> {

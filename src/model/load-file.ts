@@ -74,6 +74,29 @@ export function loadModel(path: string = defaultModelPath, options: LoadOptions 
   }
 }
 
+/** What turns requests into prompts — the name, hyper-parameters, tokenizer and chat template — without the weights. */
+export interface ModelHeader {
+  path: string;
+  name: string;
+  config: ModelConfig;
+  tokenizer: BpeTokenizer;
+  chatTemplate: ChatTemplate;
+}
+
+/** Reads a model's header only: what a gateway needs, at a fraction of the memory and time of loadModel. */
+export function loadModelHeader(path: string = defaultModelPath): ModelHeader {
+  const file = openGguf(path);
+  try {
+    const config = configFromGgufMetadata(file.metadata, path, file.tensors.map((tensor) => tensor.name));
+    const tokenizer = tokenizerFromGgufMetadata(file.metadata, path);
+    const chatTemplate = chatTemplateOf(file.metadata, tokenizer, path);
+    const name = metadataOptionalString(file.metadata, 'general.name', path) ?? path;
+    return { path, name, config, tokenizer, chatTemplate };
+  } finally {
+    file.close();
+  }
+}
+
 function chatTemplateOf(metadata: Parameters<typeof metadataOptionalString>[0], tokenizer: BpeTokenizer, path: string): ChatTemplate {
   const source = metadataOptionalString(metadata, 'tokenizer.chat_template', path);
   const tokenString = (id: number | undefined): string | undefined => (id === undefined ? undefined : tokenizer.tokenText(id));

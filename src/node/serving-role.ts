@@ -8,16 +8,18 @@
  *   failed over mid-answer), keeps conversations in the storage role's replicated store and
  *   accepts the cluster's API keys.
  *
- * A gateway needs the model file too (its tokenizer and chat template turn requests into
- * prompts) and, for now, the storage role on the same node: gateway-only peers, which would
- * reach the store over the network, are not built yet and are refused with that reason.
+ * A gateway reads the model file's header (its tokenizer and chat template turn requests
+ * into prompts; the weights stay on the compute peers) and needs, for now, the storage role on
+ * the same node: gateway-only peers, which would reach the store over the network, are not
+ * built yet and are refused with that reason. A compute peer may be a standby (see
+ * compute-role.ts): warm loads the model at start, cold only when it must take over.
  */
 import type { Logger, Transport } from '../net/index.js';
 import type { DhtShell } from '../p2p/dht/index.js';
 import { ApiServer } from '../api/server.js';
 import { Protection } from '../api/openai/protection.js';
-import { loadModel, type KernelChoice, type LoadedModel } from '../model/load-file.js';
-import { ComputeRole } from '../service/compute/compute-role.js';
+import { loadModel, loadModelHeader, type KernelChoice } from '../model/load-file.js';
+import { ComputeRole, type Standby } from '../service/compute/compute-role.js';
 import { SwarmComputeDirectory } from '../service/swarm/compute-directory.js';
 import { RaftConversations, ReplicaConversations } from '../service/swarm/conversations.js';
 import { SwarmCompletionBackend } from '../service/swarm/swarm-backend.js';
@@ -33,6 +35,8 @@ export interface ServingConfig {
   modelPath?: string;
   threads?: number;
   kernels?: KernelChoice;
+  /** A compute peer that serves only when no primary does (see compute-role.ts). */
+  standby?: Standby;
 }
 
 interface StartParts {
@@ -52,7 +56,6 @@ export class ServingRole {
     readonly api: ApiServer | undefined,
     readonly compute: ComputeRole | undefined,
     readonly directory: SwarmComputeDirectory | undefined,
-    private readonly model: LoadedModel | undefined,
     private readonly logger: Logger,
     private readonly protection: Protection | undefined,
   ) {}
@@ -63,14 +66,19 @@ export class ServingRole {
       throw new NodeConfigError('--gateway needs --storage on the same node for now: conversations live in its replicated store (gateway-only peers come later)');
     }
     const keys = config.gateway ? settleApiKeys(parts.dataDir, parts.clusterDir) : undefined;
-    const model = config.compute || config.gateway ? loadModel(config.modelPath, { threads: config.threads, kernels: config.kernels }) : undefined;
+    const header = config.compute || config.gateway ? loadModelHeader(config.modelPath) : undefined;
+    const loadOptions = { threads: config.threads, kernels: config.kernels };
     let compute: ComputeRole | undefined;
     try {
-      compute = config.compute ? new ComputeRole({ model: model!, transport: parts.transport, dht: parts.dht, logger: parts.logger }) : undefined;
-      const directory = config.gateway ? new SwarmComputeDirectory({ selfId: parts.nodeId, transport: parts.transport, dht: parts.dht, logger: parts.logger, ...(compute !== undefined && { localEngine: compute.engine }) }) : undefined;
+      if (config.compute) {
+        // A cold standby loads the weights only when it must take over; everyone else now.
+        const model = config.standby === 'cold' ? () => loadModel(header!.path, loadOptions) : loadModel(header!.path, loadOptions);
+        compute = new ComputeRole({ modelName: header!.name, model, ...(config.standby !== undefined && { standby: config.standby }), transport: parts.transport, dht: parts.dht, logger: parts.logger });
+      }
+      const directory = config.gateway ? new SwarmComputeDirectory({ selfId: parts.nodeId, transport: parts.transport, dht: parts.dht, logger: parts.logger, ...(compute !== undefined && { local: compute }) }) : undefined;
       const completions = directory === undefined ? undefined : {
         backend: new SwarmCompletionBackend({
-          model: { name: model!.name, tokenizer: model!.tokenizer, chatTemplate: model!.chatTemplate, contextLength: model!.config.contextLength },
+          model: { name: header!.name, tokenizer: header!.tokenizer, chatTemplate: header!.chatTemplate, contextLength: header!.config.contextLength },
           directory,
           conversations: storage!.peer instanceof RaftPeer ? new RaftConversations(storage!.peer) : new ReplicaConversations(storage!.peer),
           onFailover: (event) => parts.logger.info(event, 'answer moved to another compute peer'),
@@ -79,10 +87,9 @@ export class ServingRole {
         protection: new Protection({ rateLimits: { defaults: gatewayRateLimitDefaults, limits: keys!.limits } }),
       };
       const api = storage === undefined && completions === undefined ? undefined : await ApiServer.start({ host: parts.api.host, port: parts.api.port, kv: storage!.peer, ...(completions !== undefined && { completions }) });
-      return new ServingRole(api, compute, directory, model, parts.logger, completions?.protection);
+      return new ServingRole(api, compute, directory, parts.logger, completions?.protection);
     } catch (error) {
       await compute?.stop();
-      await model?.close();
       throw error;
     }
   }
@@ -96,7 +103,13 @@ export class ServingRole {
   status(): Record<string, unknown> {
     return {
       api: this.api?.address ?? null,
-      compute: this.compute === undefined ? null : { model: this.compute.modelName, load: this.compute.engine.load(), counters: this.compute.engine.counters },
+      compute: this.compute === undefined ? null : {
+        model: this.compute.modelName,
+        standby: this.compute.standby ?? null,
+        loaded: this.compute.engine !== undefined,
+        load: this.compute.engine?.load() ?? null,
+        counters: this.compute.engine?.counters ?? null,
+      },
       gateway: this.directory === undefined ? null : {
         computePeers: this.directory.view(),
         admission: this.protection?.admission.stats(),
@@ -108,7 +121,7 @@ export class ServingRole {
   async stop(): Promise<void> {
     await this.api?.close();
     this.protection?.close();
+    this.directory?.close();
     await this.compute?.stop();
-    await this.model?.close();
   }
 }

@@ -42,7 +42,7 @@ function client(peer: number): OpenAI {
 describe('nines start: a local swarm', () => {
   it('prints one line per peer, the API address, its key and a request to try', () => {
     expect(apis).toHaveLength(3);
-    expect(output).toMatch(/a local swarm of 3 peers, single-leader replication/);
+    expect(output).toMatch(/a local swarm of 3 peers, single-leader replication, hot-hot compute/);
     expect(output).toMatch(/curl http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions -H 'Authorization: Bearer nines-/);
     expect(output).toContain('"model":"nines-kjv"');
   });

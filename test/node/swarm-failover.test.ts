@@ -93,10 +93,21 @@ beforeAll(async () => {
   });
   await base.close();
   execFileSync(process.execPath, [cli, 'cluster', 'init', '--dir', clusterDir, '--open'], { stdio: 'pipe' });
+}, 120_000);
+
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(directory, { recursive: true, force: true });
+});
+
+/** A gateway and two compute peers with the given roles; resolves once the gateway answers. */
+async function startSwarm(label: string, computeRoles: [string[], string[]]): Promise<void> {
+  for (const peer of peers) peer.child?.kill('SIGKILL');
+  peers.length = 0;
   const portBase = 20_000 + Math.floor(Math.random() * 30_000);
-  const roles = [['--gateway'], ['--compute'], ['--compute']];
+  const roles = [['--gateway'], ...computeRoles];
   for (const [index, name] of ['gateway', 'compute-1', 'compute-2'].entries()) {
-    const dataDir = join(directory, name);
+    const dataDir = join(directory, `${label}-${name}`);
     const issued = execFileSync(process.execPath, [cli, 'cluster', 'issue', '--cluster-dir', clusterDir, '--data-dir', dataDir], { encoding: 'utf8' });
     peers.push({ name, nodeId: /node ([0-9a-f]{40})/.exec(issued)![1], dataDir, transportPort: portBase + index, apiPort: portBase + 100 + index, roles: roles[index], log: [] });
   }
@@ -109,34 +120,52 @@ beforeAll(async () => {
     if (Date.now() > deadline) throw new Error(`the swarm did not answer: ${response?.status} ${peers.map((peer) => peer.log.join('').slice(-400)).join('\n')}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}, 120_000);
+}
 
-afterAll(() => {
-  for (const child of children) child.kill('SIGKILL');
-  rmSync(directory, { recursive: true, force: true });
-});
+/** Streams the answer for `seed`, SIGKILLs its compute peer after the 10th token, and checks the text against an uninterrupted run. */
+async function killMidAnswer(seed: number): Promise<{ victim: Peer; finishedBy: Set<string> }> {
+  const uninterrupted = await streamAnswer(seed);
+  expect(uninterrupted.tokens).toBeGreaterThan(60);
+  let victim: Peer | undefined;
+  const interrupted = await streamAnswer(seed, (count, peer) => {
+    if (count === 10 && victim === undefined) {
+      victim = peers.find((candidate) => candidate.nodeId === peer);
+      victim?.child!.kill('SIGKILL');
+    }
+  });
+  expect(victim, `the first tokens name the compute peer that made them (${[...interrupted.peers].join(', ')})`).toBeDefined();
+  expect(interrupted.text).toBe(uninterrupted.text);
+  expect(interrupted.tokens).toBe(uninterrupted.tokens);
+  expect(interrupted.peers.size, 'the answer was finished by another compute peer').toBe(2);
+  const killed = victim!.child!;
+  if (killed.exitCode === null && killed.signalCode === null) await new Promise((resolve) => killed.once('exit', resolve));
+  return { victim: victim!, finishedBy: interrupted.peers };
+}
 
 describe('a compute peer SIGKILLed mid-answer', () => {
-  it('the stream completes, with the same text as an uninterrupted run, for several seeds', async () => {
+  it('hot-hot: the stream completes, with the same text as an uninterrupted run, for several seeds', async () => {
+    await startSwarm('hot-hot', [['--compute'], ['--compute']]);
     for (const seed of [3, 4, 5]) {
-      const uninterrupted = await streamAnswer(seed);
-      expect(uninterrupted.tokens).toBeGreaterThan(60);
-      let victim: Peer | undefined;
-      const interrupted = await streamAnswer(seed, (count, peer) => {
-        if (count === 10 && victim === undefined) {
-          victim = peers.find((candidate) => candidate.nodeId === peer);
-          victim?.child!.kill('SIGKILL');
-        }
-      });
-      expect(victim, `the first tokens name the compute peer that made them (${[...interrupted.peers].join(', ')})`).toBeDefined();
-      expect(interrupted.text).toBe(uninterrupted.text);
-      expect(interrupted.tokens).toBe(uninterrupted.tokens);
-      expect(interrupted.peers.size, 'the answer was finished by the other compute peer').toBe(2);
+      const { victim } = await killMidAnswer(seed);
       // Bring the killed peer back before the next seed, so there is always a peer to fail over to.
-      const killed = victim!.child!;
-      if (killed.exitCode === null && killed.signalCode === null) await new Promise((resolve) => killed.once('exit', resolve));
-      launch(victim!);
+      launch(victim);
       await new Promise((resolve) => setTimeout(resolve, 2_000));
     }
   }, 120_000);
+
+  for (const standby of ['warm', 'cold'] as const) {
+    it(`hot-${standby}: the primary serves; when it dies mid-answer the ${standby} standby takes over with the same text`, async () => {
+      await startSwarm(`hot-${standby}`, [['--compute'], ['--compute', '--standby', standby]]);
+      const [, primary, standbyPeer] = peers;
+      // The standby may have answered while the primary's announcement was still on its way; wait for the primary.
+      const deadline = Date.now() + 30_000;
+      let alone = await streamAnswer(7);
+      while (!alone.peers.has(primary.nodeId) && Date.now() < deadline) alone = await streamAnswer(7);
+      expect(alone.peers, 'while the primary is healthy, only it serves').toEqual(new Set([primary.nodeId]));
+      const { victim, finishedBy } = await killMidAnswer(8);
+      expect(victim).toBe(primary);
+      expect(finishedBy.has(standbyPeer.nodeId)).toBe(true);
+      if (standby === 'cold') expect(standbyPeer.log.join('')).toMatch(/cold standby loaded the model to take over/);
+    }, 120_000);
+  }
 });

@@ -1,8 +1,15 @@
 /**
- * The compute role of a node: it loads the model, serves chunks of generation to gateways
- * over the TLS transport (RPC `compute.generate`), and announces itself in the DHT with a
- * provider record for the model, so that gateways find it without any central registry.
- * The record is republished before it expires, and not at all once the role stops.
+ * The compute role of a node: it serves chunks of generation to gateways over the TLS
+ * transport (RPC `compute.generate`) and announces itself in the DHT with a provider record
+ * for the model, so that gateways find it without any central registry. The record is
+ * republished before it expires, and not at all once the role stops.
+ *
+ * Redundancy (DESIGN.md section 1, "hot-cold, hot-warm, hot-hot"): a compute peer is either a
+ * primary, which gateways use whenever one is healthy, or a standby, announced under its own
+ * key, which gateways turn to only when no primary answers. A warm standby has the model
+ * loaded and takes over at once; a cold standby loads it on the first chunk it is asked for,
+ * so its takeover costs the load. hot-hot is every compute peer a primary; hot-warm one
+ * primary and warm standbys; hot-cold one primary and cold standbys.
  */
 import { createHash } from 'node:crypto';
 import type { LoadedModel } from '../../model/load-file.js';
@@ -14,13 +21,32 @@ import { chunkRequestProblem, computeGenerateMethod, type ChunkRequest, type Chu
 /** How often the provider record is published again (records live for an hour; this keeps them fresh through churn). */
 export const providerRepublishMsDefault = 60_000;
 
-/** The DHT key under which the peers serving `modelName` are recorded: 160 bits of SHA-256. */
+export const redundancyModes = ['hot-hot', 'hot-warm', 'hot-cold'] as const;
+export type RedundancyMode = (typeof redundancyModes)[number];
+export type Standby = 'warm' | 'cold';
+
+/** The DHT key under which the primaries serving `modelName` are recorded: 160 bits of SHA-256. */
 export function modelProviderKey(modelName: string): string {
   return createHash('sha256').update(`nines-model:${modelName}`).digest('hex').slice(0, 40);
 }
 
+/** The DHT key of the model's standbys. */
+export function modelStandbyKey(modelName: string): string {
+  return createHash('sha256').update(`nines-model-standby:${modelName}`).digest('hex').slice(0, 40);
+}
+
+/** What a gateway on the same node needs of its own compute role: chunks without the network. */
+export interface LocalCompute {
+  readonly modelName: string;
+  readonly standby: Standby | undefined;
+  chunk(request: ChunkRequest): Promise<ChunkResponse>;
+}
+
 export interface ComputeRoleParts {
-  model: LoadedModel;
+  modelName: string;
+  /** The model, loaded; or, for a cold standby, how to load it when it is first needed. The role owns it from here on. */
+  model: LoadedModel | (() => LoadedModel);
+  standby?: Standby;
   transport: Transport;
   dht: DhtShell;
   logger: Logger;
@@ -28,42 +54,71 @@ export interface ComputeRoleParts {
   republishMs?: number;
 }
 
-export class ComputeRole {
-  readonly engine: ComputeEngine;
+export class ComputeRole implements LocalCompute {
+  private loadedEngine: ComputeEngine | undefined;
+  /** The model, once loaded: the role owns it and closes it when it stops. */
+  private ownModel: LoadedModel | undefined;
   private readonly timer: ReturnType<typeof setInterval>;
 
   constructor(private readonly parts: ComputeRoleParts) {
-    this.engine = new ComputeEngine(parts.model, parts.engine);
+    if (typeof parts.model !== 'function') {
+      this.ownModel = parts.model;
+      this.loadedEngine = new ComputeEngine(parts.model, parts.engine);
+    }
     parts.transport.handle(computeGenerateMethod, (body) => this.serve(body));
     this.timer = setInterval(() => void this.announce(), parts.republishMs ?? providerRepublishMsDefault);
     this.timer.unref();
   }
 
   get modelName(): string {
-    return this.parts.model.name;
+    return this.parts.modelName;
+  }
+
+  get standby(): Standby | undefined {
+    return this.parts.standby;
+  }
+
+  /** The engine, once the model is loaded (a cold standby has none until its first chunk). */
+  get engine(): ComputeEngine | undefined {
+    return this.loadedEngine;
   }
 
   /** Publishes the provider record now (also done periodically); resolves with whether any peer stored it. */
   async announce(): Promise<boolean> {
+    const key = this.parts.standby === undefined ? modelProviderKey(this.modelName) : modelStandbyKey(this.modelName);
     try {
-      const result = await this.parts.dht.provide(modelProviderKey(this.modelName));
-      return result.ok;
+      return (await this.parts.dht.provide(key)).ok;
     } catch (error) {
       this.parts.logger.warn({ error: (error as Error).message }, 'could not publish the model provider record');
       return false;
     }
   }
 
+  async chunk(request: ChunkRequest): Promise<ChunkResponse> {
+    return this.ensureEngine().chunk(request);
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.engine.close();
+    await this.loadedEngine?.close();
+    await this.ownModel?.close();
+  }
+
+  /** A cold standby loads the model now: the takeover's extra cost, logged with its duration. */
+  private ensureEngine(): ComputeEngine {
+    if (this.loadedEngine !== undefined) return this.loadedEngine;
+    const started = performance.now();
+    this.ownModel = (this.parts.model as () => LoadedModel)();
+    this.loadedEngine = new ComputeEngine(this.ownModel, this.parts.engine);
+    this.parts.logger.info({ model: this.modelName, loadMs: Math.round(performance.now() - started) }, 'cold standby loaded the model to take over');
+    return this.loadedEngine;
   }
 
   private async serve(body: unknown): Promise<ChunkResponse> {
     const problem = chunkRequestProblem(body);
     if (problem !== undefined) throw new RpcHandlerError('COMPUTE_REQUEST_INVALID', problem);
     try {
-      return await this.engine.chunk(body as ChunkRequest);
+      return await this.chunk(body as ChunkRequest);
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       throw new RpcHandlerError(typeof code === 'string' ? code : 'COMPUTE_FAILED', error instanceof Error ? error.message : String(error));

@@ -90,7 +90,8 @@ describe('the gateway\'s protection', () => {
     // While it is saturated, a refusal comes at once: requests sent one after another (so that the
     // client's own connection set-up for sixty parallel requests is not what is timed) are each refused within 50 ms.
     const saturating = Array.from({ length: 6 }, () => post(base, '/v1/chat/completions', chat({ max_tokens: 100 })).then((response) => response.arrayBuffer()));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Wait until those fill every slot and the queue, however slowly a loaded machine delivers them.
+    while (protection.admission.stats().depth < 4 || protection.admission.stats().inService < 2) await new Promise((resolve) => setTimeout(resolve, 5));
     const refusalMs: number[] = [];
     for (let i = 0; i < 20; i++) {
       const sent = performance.now();
