@@ -37,6 +37,7 @@ async function measure(cluster: KvCluster): Promise<MixedLoadResult[]> {
       const result = await runMixedLoad(cluster, clients, readFraction, seconds);
       results.push(result);
       console.log(`${cluster.name}: ${clients} client(s), ${Math.round(readFraction * 100)}% reads: ${result.operationsPerSecond} ops/s, read p50 ${result.readLatencyMsP50} ms, write p50 ${result.writeLatencyMsP50} ms, failures ${result.failures}`);
+      for (const sample of result.failureSamples) console.log(`  failure: ${sample}`);
     }
     return results;
   } finally {

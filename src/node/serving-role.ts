@@ -94,9 +94,10 @@ export class ServingRole {
     }
   }
 
-  /** Publishes the compute role's provider record; call once the DHT has joined. */
+  /** Warms the compute role's kernels, then publishes its provider record; call once the DHT has joined. */
   async announce(): Promise<void> {
     if (this.compute === undefined) return;
+    await this.compute.warmUp();
     if (!(await this.compute.announce())) this.logger.info({}, 'no peer stored the model provider record yet; it is republished periodically');
   }
 

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePorts } from '../node/free-ports.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -24,7 +25,7 @@ beforeAll(async () => {
   execFileSync(process.execPath, [cli, 'cluster', 'init', '--dir', clusterDir], { stdio: 'pipe' });
   const issued = execFileSync(process.execPath, [cli, 'cluster', 'issue', '--cluster-dir', clusterDir, '--data-dir', dataDir], { encoding: 'utf8' });
   const nodeId = /node ([0-9a-f]{40})/.exec(issued)![1];
-  const port = 31_000 + Math.floor(Math.random() * 20_000);
+  const [port] = await freePorts(1);
   child = spawn(process.execPath, [cli, 'node', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--storage', '--voters', `127.0.0.1:${port}#${nodeId}`, '--tick-ms', '20'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkLinearizability, type HistoryOperation } from '../../src/sim/checkers/linearizability.js';
 import { Rng } from '../../src/core/rng.js';
+import { freePorts } from './free-ports.js';
 
 const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const directory = mkdtempSync(join(tmpdir(), 'nines-raft-processes-'));
@@ -33,10 +34,6 @@ interface Peer {
   apiPort: number;
   process?: ChildProcess;
   output: string[];
-}
-
-function freePortBase(): number {
-  return 30_000 + Math.floor(Math.random() * 20_000);
 }
 
 function launch(peer: Peer, peers: readonly Peer[]): void {
@@ -98,11 +95,11 @@ describe('three storage peers as real processes', () => {
   it('keeps a linearizable history and every acknowledged write across a SIGKILL of the leader', async () => {
     const clusterDir = join(directory, 'cluster');
     execFileSync(process.execPath, [cli, 'cluster', 'init', '--dir', clusterDir], { stdio: 'pipe' });
-    const base = freePortBase();
+    const ports = await freePorts(2 * peerCount);
     const peers: Peer[] = Array.from({ length: peerCount }, (_, index) => {
       const dataDir = join(directory, `peer-${index}`);
       const output = execFileSync(process.execPath, [cli, 'cluster', 'issue', '--cluster-dir', clusterDir, '--data-dir', dataDir], { encoding: 'utf8' });
-      return { nodeId: /node ([0-9a-f]{40})/.exec(output)![1], dataDir, transportPort: base + index, apiPort: base + 100 + index, output: [] };
+      return { nodeId: /node ([0-9a-f]{40})/.exec(output)![1], dataDir, transportPort: ports[index], apiPort: ports[peerCount + index], output: [] };
     });
     for (const peer of peers) launch(peer, peers);
     await leaderOf(peers);

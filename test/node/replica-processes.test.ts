@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
+import { freePorts } from './free-ports.js';
 
 const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const directory = mkdtempSync(join(tmpdir(), 'nines-replica-processes-'));
@@ -82,11 +83,11 @@ async function localValues(peer: Peer, mode: Mode, key: string): Promise<string[
 async function startCluster(mode: Mode): Promise<{ peers: Peer[]; clusterDir: string }> {
   const clusterDir = join(directory, `cluster-${mode}`);
   execFileSync(process.execPath, [cli, 'cluster', 'init', '--dir', clusterDir, '--replication', mode, '--n', String(replicasPerKey), '--r', '2', '--w', '2'], { stdio: 'pipe' });
-  const base = 20_000 + Math.floor(Math.random() * 30_000);
+  const ports = await freePorts(2 * peerCount);
   const peers: Peer[] = Array.from({ length: peerCount }, (_, index) => {
     const dataDir = join(directory, `${mode}-peer-${index}`);
     const output = execFileSync(process.execPath, [cli, 'cluster', 'issue', '--cluster-dir', clusterDir, '--data-dir', dataDir], { encoding: 'utf8' });
-    return { nodeId: /node ([0-9a-f]{40})/.exec(output)![1], dataDir, transportPort: base + index, apiPort: base + 100 + index, output: [] };
+    return { nodeId: /node ([0-9a-f]{40})/.exec(output)![1], dataDir, transportPort: ports[index], apiPort: ports[peerCount + index], output: [] };
   });
   for (const peer of peers) launch(peer, peers, clusterDir);
   // Ready when a write through the first peer is acknowledged (single-leader: a leader was elected).

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeRandomModel } from '../../bench/random-model.js';
 import { loadModel } from '../../src/model/load-file.js';
+import { freePorts } from './free-ports.js';
 
 const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const directory = mkdtempSync(join(tmpdir(), 'nines-swarm-failover-'));
@@ -104,12 +105,12 @@ afterAll(() => {
 async function startSwarm(label: string, computeRoles: [string[], string[]]): Promise<void> {
   for (const peer of peers) peer.child?.kill('SIGKILL');
   peers.length = 0;
-  const portBase = 20_000 + Math.floor(Math.random() * 30_000);
+  const ports = await freePorts(6);
   const roles = [['--gateway'], ...computeRoles];
   for (const [index, name] of ['gateway', 'compute-1', 'compute-2'].entries()) {
     const dataDir = join(directory, `${label}-${name}`);
     const issued = execFileSync(process.execPath, [cli, 'cluster', 'issue', '--cluster-dir', clusterDir, '--data-dir', dataDir], { encoding: 'utf8' });
-    peers.push({ name, nodeId: /node ([0-9a-f]{40})/.exec(issued)![1], dataDir, transportPort: portBase + index, apiPort: portBase + 100 + index, roles: roles[index], log: [] });
+    peers.push({ name, nodeId: /node ([0-9a-f]{40})/.exec(issued)![1], dataDir, transportPort: ports[index], apiPort: ports[3 + index], roles: roles[index], log: [] });
   }
   for (const peer of peers) launch(peer);
   // Ready once the gateway has found a compute peer through the DHT and an answer comes back.

@@ -21,6 +21,10 @@ import { chunkRequestProblem, computeGenerateMethod, type ChunkRequest, type Chu
 /** How often the provider record is published again (records live for an hour; this keeps them fresh through churn). */
 export const providerRepublishMsDefault = 60_000;
 
+/** The warm-up: this many generations of this many tokens. */
+const warmUpRounds = 3;
+const warmUpTokens = 16;
+
 export const redundancyModes = ['hot-hot', 'hot-warm', 'hot-cold'] as const;
 export type RedundancyMode = (typeof redundancyModes)[number];
 export type Standby = 'warm' | 'cold';
@@ -92,6 +96,24 @@ export class ComputeRole implements LocalCompute {
       this.parts.logger.warn({ error: (error as Error).message }, 'could not publish the model provider record');
       return false;
     }
+  }
+
+  /**
+   * Runs one short generation, so that the kernels are compiled and optimised before the first
+   * real answer: a peer that takes over mid-answer then continues at full speed (in the swarm
+   * benchmark an unwarmed peer added about half a second to the failover stall). A cold
+   * standby has nothing to warm until it loads the model.
+   */
+  async warmUp(): Promise<void> {
+    const engine = this.loadedEngine;
+    if (engine === undefined) return;
+    const started = performance.now();
+    const request: ChunkRequest = {
+      jobId: `warm-up-${Math.round(started)}`, model: this.modelName, prompt: [0, 1, 2, 3], maxTokens: warmUpTokens,
+      sampler: { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1, repetitionWindow: 0, seed: 0 }, stop: [], traceTopK: 0, chunkTokens: warmUpTokens,
+    };
+    for (let round = 0; round < warmUpRounds; round++) await engine.chunk({ ...request, jobId: `${request.jobId}-${round}` });
+    this.parts.logger.info({ model: this.modelName, warmUpMs: Math.round(performance.now() - started) }, 'compute kernels warmed up');
   }
 
   async chunk(request: ChunkRequest): Promise<ChunkResponse> {
