@@ -18,8 +18,13 @@ import { computeGenerateMethod, type ChunkRequest, type ChunkResponse } from '..
 
 /** How long the provider list of a model is used before it is looked up again. */
 export const providersRefreshMsDefault = 5_000;
-/** How long a peer that failed a chunk is skipped. */
-export const suspectMsDefault = 10_000;
+/**
+ * How long a peer that failed a chunk is skipped. Short: a peer that keeps failing is the
+ * circuit breaker's to keep out, and a restarted peer should be used again soon.
+ */
+export const suspectMsDefault = 2_000;
+/** Models whose provider lists the directory keeps fresh. */
+const modelsTrackedMax = 16;
 /** Providers asked for per lookup. */
 const providersWanted = 20;
 
@@ -50,11 +55,19 @@ export class SwarmComputeDirectory implements ComputeDirectory {
   private readonly providers = new Map<string, { ids: string[]; fetchedMs: number; refreshing?: Promise<void> }>();
   /** Keys whose background lookup is under way. */
   private readonly refreshing = new Set<string>();
+  /** Models asked for so far (a gateway serves one or a few), kept fresh by the timer. */
+  private readonly models = new Set<string>();
   private readonly now: () => number;
   readonly breakers: CircuitBreakers;
 
+  private readonly timer: ReturnType<typeof setInterval>;
+
   constructor(private readonly parts: ComputeDirectoryParts) {
     this.now = parts.now ?? Date.now;
+    // Keep every known provider list fresh in the background, so that a failover finds the
+    // other peers already known and never waits for a lookup (which may wait on the dead peer).
+    this.timer = setInterval(() => this.refreshKnown(), parts.refreshMs ?? providersRefreshMsDefault);
+    this.timer.unref();
     // A request the model refuses is the client's fault, not the peer's: it does not count against the breaker.
     this.breakers = parts.breakers ?? new CircuitBreakers({ isFailure: (error) => !isRequestError(error) });
   }
@@ -65,6 +78,7 @@ export class SwarmComputeDirectory implements ComputeDirectory {
    * is left, the rest, primaries first.
    */
   async candidates(model: string, exclude: ReadonlySet<string>): Promise<string[]> {
+    if (this.models.size < modelsTrackedMax) this.models.add(model);
     const ranked = await this.rank(model, exclude);
     if (ranked.length > 0 || exclude.size === 0) return ranked;
     // Every peer we knew of failed this job: look again before giving up, since peers that
@@ -78,8 +92,9 @@ export class SwarmComputeDirectory implements ComputeDirectory {
     const now = this.now();
     const healthy = (id: string) => (this.peers.get(id)?.suspectedUntilMs ?? 0) <= now && !this.breakers.isOpen(id, computeGenerateMethod);
     const usablePrimaries = primaries.filter((id) => !exclude.has(id));
-    // Standbys are looked up (and waited for) only when no healthy primary is left; otherwise the cached list will do.
-    const standbys = usablePrimaries.some(healthy) ? this.cachedIds(model, 'standby') : await this.providerIds(model, 'standby');
+    // Standbys are waited for only when no primary is left to try: a DHT lookup mid-failover
+    // may wait on the very peer that just died. Otherwise the cached list (refreshed in the background) will do.
+    const standbys = usablePrimaries.length > 0 ? this.cachedIds(model, 'standby') : await this.providerIds(model, 'standby');
     const usableStandbys = standbys.filter((id) => !exclude.has(id) && !primaries.includes(id)).sort();
     const byLoad = (left: string, right: string) => this.loadOf(left) - this.loadOf(right) || (left === this.parts.selfId ? -1 : right === this.parts.selfId ? 1 : 0);
     return [
@@ -124,7 +139,15 @@ export class SwarmComputeDirectory implements ComputeDirectory {
   }
 
   close(): void {
+    clearInterval(this.timer);
     this.breakers.close();
+  }
+
+  private refreshKnown(): void {
+    for (const model of this.models) {
+      this.cachedIds(model, 'primary');
+      this.cachedIds(model, 'standby');
+    }
   }
 
   private loadOf(peer: string): number {
