@@ -8,7 +8,7 @@
  *   node dist/sim/cli-leaderless.js [--seeds 1000] [--start-seed 1] [--verbose]
  */
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseSeedRange } from './cli-arguments.js';
 import { runLeaderlessWorkload } from './leaderless/workload.js';
 
 export interface LeaderlessCliSummary {
@@ -30,22 +30,7 @@ export interface LeaderlessCliSummary {
 }
 
 export function runLeaderlessCli(argv: readonly string[], print: (line: string) => void = console.log): LeaderlessCliSummary {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      seeds: { type: 'string', default: '1000' },
-      'start-seed': { type: 'string', default: '1' },
-      verbose: { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
-  const integer = (name: string, text: string, min: number): number => {
-    const value = Number(text);
-    if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`--${name} must be an integer of at least ${min}, got ${JSON.stringify(text)}`);
-    return value;
-  };
-  const seeds = integer('seeds', values.seeds!, 1);
-  const startSeed = integer('start-seed', values['start-seed']!, 0);
+  const { seeds, startSeed, verbose } = parseSeedRange(argv);
   const summary: LeaderlessCliSummary = {
     seeds: 0, failingSeeds: [], acknowledgedPuts: 0, lostAcknowledgedWrites: 0, convergenceMsMax: 0, convergenceMsTotal: 0, readYourWritesChecked: 0,
     readYourWritesViolations: 0, unpromisedReadYourWritesChecked: 0, unpromisedReadYourWritesViolations: 0, crashes: 0, partitions: 0, lostTransactions: 0,
@@ -77,7 +62,7 @@ export function runLeaderlessCli(argv: readonly string[], print: (line: string) 
       summary.failingSeeds.push(seed);
       print(`FAILED seed ${seed} (n=${n} r=${r} w=${w} ${sloppyQuorum ? 'sloppy' : 'strict'} quorum; replay: --start-seed ${seed} --seeds 1):`);
       for (const failure of report.failures) print(`  ${failure}`);
-    } else if (values.verbose === true) {
+    } else if (verbose === true) {
       print(`seed ${seed}: n=${n} r=${r} w=${w} ${sloppyQuorum ? 'sloppy' : 'strict'}, ${report.puts} puts (${report.acknowledgedPuts} acknowledged), ${report.gets} gets, ${report.crashes} crashes, ${report.partitions} partitions, converged in ${report.convergenceMs} ms, ${report.readRepairs} read repairs, trace ${report.traceHash}`);
     }
     const now = performance.now();

@@ -7,7 +7,7 @@
  *   node dist/sim/cli-multileader.js [--seeds 1000] [--start-seed 1] [--verbose]
  */
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseSeedRange } from './cli-arguments.js';
 import { runMultiLeaderWorkload } from './multi-leader/index.js';
 
 export interface MultiLeaderCliSummary {
@@ -27,22 +27,7 @@ export interface MultiLeaderCliSummary {
 }
 
 export function runMultiLeaderCli(argv: readonly string[], print: (line: string) => void = console.log): MultiLeaderCliSummary {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      seeds: { type: 'string', default: '1000' },
-      'start-seed': { type: 'string', default: '1' },
-      verbose: { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
-  const integer = (name: string, text: string, min: number): number => {
-    const value = Number(text);
-    if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`--${name} must be an integer of at least ${min}, got ${JSON.stringify(text)}`);
-    return value;
-  };
-  const seeds = integer('seeds', values.seeds!, 1);
-  const startSeed = integer('start-seed', values['start-seed']!, 0);
+  const { seeds, startSeed, verbose } = parseSeedRange(argv);
   const summary: MultiLeaderCliSummary = {
     seeds: 0, failingSeeds: [], acknowledgedWrites: 0, refusals: {}, samePeerReads: 0, sessionReads: 0, sessionReadsTimedOut: 0,
     crashes: 0, partitions: 0, lostUnsyncedTransactions: 0, convergenceMsMax: 0, convergenceMsMean: 0,
@@ -72,7 +57,7 @@ export function runMultiLeaderCli(argv: readonly string[], print: (line: string)
       summary.failingSeeds.push(seed);
       print(`FAILED seed ${seed} (replay: --start-seed ${seed} --seeds 1):`);
       for (const failure of report.failures) print(`  ${failure}`);
-    } else if (values.verbose === true) {
+    } else if (verbose === true) {
       print(`seed ${seed}: ${report.settings.peers} peers, ${report.writes} writes (${report.acknowledgedPuts} puts and ${report.acknowledgedAppends} appends acknowledged), ${report.crashes} crashes, ${report.partitions} partitions, converged in ${report.convergenceMs} ms, trace ${report.traceHash}`);
     }
     const now = performance.now();

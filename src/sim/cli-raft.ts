@@ -7,7 +7,7 @@
  *   node dist/sim/cli-raft.js [--seeds 100000] [--start-seed 1] [--acks leader|quorum|all] [--verbose]
  */
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseSeedRange } from './cli-arguments.js';
 import type { AckLevel } from '../replication/leader/index.js';
 import { runRaftWorkload } from './workloads/raft.js';
 
@@ -24,25 +24,9 @@ export interface RaftCliSummary {
 }
 
 export function runRaftCli(argv: readonly string[], print: (line: string) => void = console.log): RaftCliSummary {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      seeds: { type: 'string', default: '1000' },
-      'start-seed': { type: 'string', default: '1' },
-      acks: { type: 'string', default: 'quorum' },
-      verbose: { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
-  const integer = (name: string, text: string, min: number): number => {
-    const value = Number(text);
-    if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`--${name} must be an integer of at least ${min}, got ${JSON.stringify(text)}`);
-    return value;
-  };
-  const seeds = integer('seeds', values.seeds!, 1);
-  const startSeed = integer('start-seed', values['start-seed']!, 0);
-  const acks = values.acks as AckLevel;
-  if (!['leader', 'quorum', 'all'].includes(acks)) throw new RangeError(`--acks must be leader, quorum or all, got ${JSON.stringify(values.acks)}`);
+  const { seeds, startSeed, verbose, extra } = parseSeedRange(argv, { acks: 'quorum' });
+  const acks = extra.acks as AckLevel;
+  if (!['leader', 'quorum', 'all'].includes(acks)) throw new RangeError(`--acks must be leader, quorum or all, got ${JSON.stringify(extra.acks)}`);
   const summary: RaftCliSummary = { seeds: 0, failingSeeds: [], lostAcknowledgedWrites: 0, acknowledgedWrites: 0, runsWithLostWrites: 0, nonLinearizableRuns: 0, weakReads: 0, weakReadViolations: 0, tornEntriesFound: 0 };
   const wallStart = performance.now();
   let lastProgress = wallStart;
@@ -61,7 +45,7 @@ export function runRaftCli(argv: readonly string[], print: (line: string) => voi
       summary.failingSeeds.push(seed);
       print(`FAILED seed ${seed} (replay: --start-seed ${seed} --seeds 1 --acks ${acks}):`);
       for (const failure of report.failures) print(`  ${failure}`);
-    } else if (values.verbose === true) {
+    } else if (verbose === true) {
       print(`seed ${seed}: ${report.operations} operations, ${report.acknowledgedWrites} acknowledged writes, ${report.lostAcknowledgedWrites} lost, ${report.crashes} crashes, ${report.partitions} partitions, ${report.membershipChanges} membership changes, trace ${report.traceHash}`);
     }
     const now = performance.now();
