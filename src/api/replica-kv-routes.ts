@@ -2,9 +2,12 @@
  * The key-value HTTP API in the multi-leader and leaderless modes: the same paths as in
  * single-leader mode (kv-routes.ts), with what those modes add — siblings and their context.
  *
- *   GET    /v1/kv/<key>?r=N&consistency=quorum|local     {key, value?, values, context, conflict} or a set's {key, elements}
- *   PUT    /v1/kv/<key>?w=N&lww=true&context=<token>      body: the value, as text        -> {context}
- *   DELETE /v1/kv/<key>?w=N&context=<token>                                                -> {context}
+ *   GET    /v1/kv/<key>?r=N&n=N&consistency=quorum|local   {key, value?, values, context, conflict} or a set's {key, elements}
+ *   PUT    /v1/kv/<key>?w=N&n=N&lww=true&context=<token>    body: the value, as text        -> {context}
+ *   DELETE /v1/kv/<key>?w=N&n=N&context=<token>                                              -> {context}
+ *
+ * r, w and n (leaderless only) are per request, within the cluster's n: n replicas are reached
+ * now, r or w of them must answer.
  *   POST   /v1/kv/<key>/append                             body: one element (multi-leader) -> {id}
  *
  * A read returns every concurrent value (`values`; `value` only when there is exactly one)
@@ -44,8 +47,8 @@ export interface ReplicaWritten {
 /** What the routes need from a multi-leader or leaderless peer. */
 export interface ReplicaKvBackend {
   readonly mode: 'multi-leader' | 'leaderless';
-  get(key: string, options: { quorum?: number; session?: VersionVector; local: boolean }): Promise<ReplicaRead>;
-  put(key: string, value: string | null, options: { context?: VersionVector; quorum?: number; lastWriterWins: boolean }): Promise<ReplicaWritten>;
+  get(key: string, options: { quorum?: number; replicas?: number; session?: VersionVector; local: boolean }): Promise<ReplicaRead>;
+  put(key: string, value: string | null, options: { context?: VersionVector; quorum?: number; replicas?: number; lastWriterWins: boolean }): Promise<ReplicaWritten>;
   append(key: string, value: string): Promise<ReplicaWritten>;
   status(): unknown;
 }
@@ -69,12 +72,15 @@ async function route(backend: ReplicaKvBackend, request: KvRequest): Promise<KvR
   const action = request.method === 'POST' ? (rest.endsWith('/append') ? 'append' : rest.endsWith('/cas') ? 'cas' : undefined) : undefined;
   if (action !== undefined) rest = rest.slice(0, -(action.length + 1));
   const key = keyOf(rest);
+  if (backend.mode === 'multi-leader' && ['r', 'w', 'n'].some((name) => request.query.has(name))) {
+    throw new BadRequest('r, w and n are leaderless settings; in multi-leader mode a read is one peer\'s copy and a write is acknowledged by the peer that takes it');
+  }
   if (Buffer.byteLength(request.body) > valueBytesMax) throw new BadRequestWithCode('PAYLOAD_TOO_LARGE', `the value is over ${valueBytesMax} bytes`);
   switch (request.method) {
     case 'GET': {
       const consistency = request.query.get('consistency') ?? 'quorum';
       if (consistency !== 'quorum' && consistency !== 'local') throw new BadRequest(`in ${backend.mode} mode consistency is quorum (r replicas answer) or local (this peer's copy), got ${JSON.stringify(consistency)}`);
-      const read = await backend.get(key, { quorum: quorumOf(request.query.get('r'), 'r'), session: sessionOf(request), local: consistency === 'local' });
+      const read = await backend.get(key, { quorum: quorumOf(request.query.get('r'), 'r'), replicas: quorumOf(request.query.get('n'), 'n'), session: sessionOf(request), local: consistency === 'local' });
       return readResponse(key, read);
     }
     case 'PUT':
@@ -82,6 +88,7 @@ async function route(backend: ReplicaKvBackend, request: KvRequest): Promise<KvR
       const written = await backend.put(key, request.method === 'PUT' ? request.body : null, {
         context: contextOf(request),
         quorum: quorumOf(request.query.get('w'), 'w'),
+        replicas: quorumOf(request.query.get('n'), 'n'),
         lastWriterWins: flagOf(request.query.get('lww'), 'lww'),
       });
       return writtenResponse(written, written.context === undefined ? {} : { context: encodeVector(written.context) });

@@ -124,6 +124,7 @@ function printWrite(answer: Answer, options: PeerOptions): void {
 interface ReplicaWriteOptions {
   context?: string;
   w?: number;
+  n?: number;
   lww?: boolean;
 }
 
@@ -131,11 +132,12 @@ function addReplicaWriteOptions(command: Command): Command {
   return command
     .option('--context <token>', 'multi-leader/leaderless: the context a read printed; the write replaces exactly the values that read saw')
     .option('--w <replicas>', 'leaderless: replicas that must fsync the write before it is acknowledged', integerOption('--w', 1, 16))
+    .option('--n <replicas>', 'leaderless: replicas the write reaches now (at most the cluster\'s n; the rest get it from anti-entropy)', integerOption('--n', 1, 16))
     .option('--lww', 'multi-leader/leaderless: resolve concurrent writes to this key by last-writer-wins (hybrid logical clock) instead of keeping siblings');
 }
 
 function replicaQuery(options: ReplicaWriteOptions): Record<string, string | undefined> {
-  return { context: options.context, w: options.w === undefined ? undefined : String(options.w), lww: options.lww === true ? 'true' : undefined };
+  return { context: options.context, w: options.w === undefined ? undefined : String(options.w), n: options.n === undefined ? undefined : String(options.n), lww: options.lww === true ? 'true' : undefined };
 }
 
 function printRead(key: string, answer: Answer, options: PeerOptions): void {
@@ -199,9 +201,10 @@ export function registerKv(program: Command): void {
       .argument('<key>')
       .option('--consistency <level>', 'single-leader: linearizable (default), session or stale; multi-leader/leaderless: quorum (default) or local', consistency)
       .option('--session <token>', 'the session token a write printed: the peer first catches up to it (single-leader with --consistency session; multi-leader)')
-      .option('--r <replicas>', 'leaderless: replicas that must answer', integerOption('--r', 1, 16)),
-  ).action(async (key: string, options: PeerOptions & { consistency?: string; session?: string; r?: number }) => {
-    const answer = await call(options, 'GET', keyPath(key) + query({ consistency: options.consistency, session: options.session, r: options.r === undefined ? undefined : String(options.r) }));
+      .option('--r <replicas>', 'leaderless: replicas that must answer', integerOption('--r', 1, 16))
+      .option('--n <replicas>', 'leaderless: replicas asked (at most the cluster\'s n)', integerOption('--n', 1, 16)),
+  ).action(async (key: string, options: PeerOptions & { consistency?: string; session?: string; r?: number; n?: number }) => {
+    const answer = await call(options, 'GET', keyPath(key) + query({ consistency: options.consistency, session: options.session, r: options.r === undefined ? undefined : String(options.r), n: options.n === undefined ? undefined : String(options.n) }));
     if (answer.status === 404 && answer.body.error?.code === 'KEY_NOT_FOUND') {
       process.stderr.write(`nines: ${key}: not found\n`);
       process.exitCode = 1;

@@ -44,12 +44,12 @@ const request = (method: string, pathAndQuery: string, body = '', headers: KvReq
 describe('the key-value API in the multi-leader and leaderless modes', () => {
   it('writes and reads a value with its context', async () => {
     const backend = registerBackend();
-    const written = await handleKvRequest(backend, request('PUT', '/v1/kv/greeting?w=3', 'hello'));
+    const written = await handleKvRequest(backend, request('PUT', '/v1/kv/greeting?w=3&n=3', 'hello'));
     expect(written).toMatchObject({ status: 200, body: { context: expect.any(String) } });
-    expect(backend.calls[0]).toMatchObject({ put: 'greeting', value: 'hello', quorum: 3, lastWriterWins: false });
-    const read = await handleKvRequest(backend, request('GET', '/v1/kv/greeting?r=1'));
+    expect(backend.calls[0]).toMatchObject({ put: 'greeting', value: 'hello', quorum: 3, replicas: 3, lastWriterWins: false });
+    const read = await handleKvRequest(backend, request('GET', '/v1/kv/greeting?r=1&n=2'));
     expect(read).toMatchObject({ status: 200, body: { key: 'greeting', value: 'hello', values: ['hello'], conflict: false } });
-    expect(backend.calls[1]).toMatchObject({ get: 'greeting', quorum: 1, local: false });
+    expect(backend.calls[1]).toMatchObject({ get: 'greeting', quorum: 1, replicas: 2, local: false });
   });
 
   it('returns concurrent writes as siblings, and a write with their context resolves them', async () => {
@@ -122,6 +122,7 @@ describe('the key-value API in the multi-leader and leaderless modes', () => {
     const read = await handleKvRequest(backend, request('GET', '/v1/kv/k?consistency=local', '', { 'x-nines-session': encodeVector(applied) }));
     expect(read).toMatchObject({ status: 200, body: { elements: [{ value: 'hi' }] } });
     expect(backend.calls.at(-1)).toMatchObject({ session: applied, local: true });
+    expect((await handleKvRequest(backend, request('GET', '/v1/kv/k?r=2')))).toMatchObject({ status: 400, body: { error: { message: expect.stringMatching(/leaderless settings/) } } });
     const status = await handleKvRequest(backend, request('GET', '/v1/cluster/status'));
     expect(status!.body).toMatchObject({ mode: 'multi-leader', id: 'a' });
   });

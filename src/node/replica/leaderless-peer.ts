@@ -63,14 +63,16 @@ export class LeaderlessPeer implements ReplicaKvBackend {
     return this.node.status();
   }
 
-  async get(key: string, options: { quorum?: number; local: boolean }): Promise<ReplicaRead> {
+  async get(key: string, options: { quorum?: number; replicas?: number; local: boolean }): Promise<ReplicaRead> {
     if (options.local) return viewOf(this.node.localState(key));
     const requestId = this.shell.requestId();
-    const reply = await this.shell.call(requestId, () => this.node.request({ kind: 'get', requestId, key, ...(options.quorum !== undefined && { r: options.quorum }) }, Date.now()));
+    const reply = await this.shell.call(requestId, () =>
+      this.node.request({ kind: 'get', requestId, key, ...(options.quorum !== undefined && { r: options.quorum }), ...(options.replicas !== undefined && { n: options.replicas }) }, Date.now()),
+    );
     return viewOf(accepted(reply).state);
   }
 
-  async put(key: string, value: string | null, options: { context?: VersionVector; quorum?: number; lastWriterWins: boolean }): Promise<ReplicaWritten> {
+  async put(key: string, value: string | null, options: { context?: VersionVector; quorum?: number; replicas?: number; lastWriterWins: boolean }): Promise<ReplicaWritten> {
     const requestId = this.shell.requestId();
     const reply = await this.shell.call(requestId, () =>
       this.node.request(
@@ -81,6 +83,7 @@ export class LeaderlessPeer implements ReplicaKvBackend {
           value,
           ...(options.context !== undefined && { context: options.context }),
           ...(options.quorum !== undefined && { w: options.quorum }),
+          ...(options.replicas !== undefined && { n: options.replicas }),
           lastWriterWins: options.lastWriterWins,
         },
         Date.now(),

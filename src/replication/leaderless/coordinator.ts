@@ -81,14 +81,19 @@ export class Coordinator {
     const reply = (result: KvReply) => this.deliver(result, origin);
     const needed = request.kind === 'get' ? request.r ?? this.host.settings.r : request.w ?? this.host.settings.w;
     const name = request.kind === 'get' ? 'r' : 'w';
-    const n = this.host.settings.n;
+    const clusterN = this.host.settings.n;
+    const n = request.n ?? clusterN;
+    if (n < 1 || n > clusterN) return reply(failure(request.requestId, 'KV_COMMAND_INVALID', `n must be between 1 and the cluster's n (${clusterN}), got ${n}`, 0, needed));
     if (needed < 1 || needed > n) return reply(failure(request.requestId, 'KV_COMMAND_INVALID', `${name} must be between 1 and n (${n}), got ${needed}`, 0, needed));
     if (this.pendingCount >= pendingRequestsMax) {
       return reply(failure(request.requestId, 'KV_UNAVAILABLE', `this peer already has ${pendingRequestsMax} requests in flight (pendingRequestsMax); retry shortly`, 0, needed));
     }
     const owners = this.host.preferenceList(request.key);
     if (request.kind === 'put' && !owners.includes(this.host.self)) return this.forward(request, owners, needed, origin);
-    const targets = this.host.targets(request.key);
+    // With a per-request n below the cluster's, the request reaches that many replicas now; the
+    // coordinator's own copy comes first, since a put has already been written there.
+    const all = this.host.targets(request.key);
+    const targets = [...all.filter((target) => target.peer === this.host.self), ...all.filter((target) => target.peer !== this.host.self)].slice(0, n);
     if (targets.length < needed) {
       const message = `only ${targets.length} of the key's replicas are reachable, and ${name}=${needed} are needed; retry when peers are back, or ask for a lower ${name}`;
       return reply(failure(request.requestId, 'KV_UNAVAILABLE', message, targets.length, needed));

@@ -64,6 +64,7 @@ export function requestProblem(request: unknown): string | undefined {
   if (idProblem !== undefined) return idProblem;
   const problem = keyProblem(request.key);
   if (problem !== undefined) return problem;
+  if (request.n !== undefined && !Number.isSafeInteger(request.n)) return 'n must be an integer';
   if (request.kind === 'get') {
     if (request.r !== undefined && !Number.isSafeInteger(request.r)) return 'r must be an integer';
     return undefined;

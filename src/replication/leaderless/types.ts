@@ -4,14 +4,19 @@ import type { AntiEntropyStats } from './anti-entropy/index.js';
 import type { LeaderlessMessage } from './messages.js';
 import type { LeaderlessSettings } from './settings.js';
 
+/**
+ * `n` (per request, at most the cluster's n) is how many of the key's replicas the request
+ * reaches now: a read asks that many, a write is sent to that many and the others receive it
+ * later from anti-entropy. `r`/`w` (at most that n) is how many must answer.
+ */
 export type KvRequest =
-  | { kind: 'get'; requestId: string; key: string; r?: number }
+  | { kind: 'get'; requestId: string; key: string; r?: number; n?: number }
   /**
    * `value: null` deletes (a tombstone). `context` is what the writer read: siblings it covers
    * are replaced. Without a context the coordinator uses its own current clock for the key,
    * so the write supersedes everything the coordinator has seen (a blind overwrite of that).
    */
-  | { kind: 'put'; requestId: string; key: string; value: string | null; context?: VersionVector; w?: number; lastWriterWins?: boolean };
+  | { kind: 'put'; requestId: string; key: string; value: string | null; context?: VersionVector; w?: number; n?: number; lastWriterWins?: boolean };
 
 export type KvErrorCode = 'KV_UNAVAILABLE' | 'KV_TIMEOUT' | 'KV_COMMAND_INVALID' | 'KV_TOO_MANY_SIBLINGS';
 

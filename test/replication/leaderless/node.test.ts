@@ -26,6 +26,18 @@ describe('LeaderlessNode: coordinator and replicas', () => {
     for (const peer of five) expect(values(cluster.request(peer, { kind: 'get', requestId: `g-${peer}`, key }))).toEqual(['hello']);
   });
 
+  it('a per-request n reaches only that many replicas now (the coordinator first); n above the cluster\'s is refused', () => {
+    const cluster = new Cluster(five);
+    const key = cluster.keyWhere(() => true);
+    const owners = cluster.node('a').preferenceList(key);
+    const put = cluster.request(owners[1], { kind: 'put', requestId: 'p1', key, value: 'one copy', n: 1, w: 1 });
+    expect(put).toMatchObject({ ok: true, replicas: [owners[1]] });
+    expect(owners.filter((owner) => cluster.node(owner).localState(key) !== undefined)).toEqual([owners[1]]);
+    expect(values(cluster.request(owners[1], { kind: 'get', requestId: 'g1', key, n: 1, r: 1 }))).toEqual(['one copy']);
+    expect(failure(cluster.request(owners[0], { kind: 'get', requestId: 'g2', key, n: 4 })).message).toMatch(/n must be between 1 and the cluster's n \(3\)/);
+    expect(failure(cluster.request(owners[0], { kind: 'get', requestId: 'g3', key, n: 2, r: 3 })).message).toMatch(/r must be between 1 and n \(2\)/);
+  });
+
   it('sends a replica acknowledgement only in the ready that persists the state it acknowledges', () => {
     const cluster = new Cluster(five);
     const key = cluster.keyWhere(() => true);
