@@ -177,8 +177,9 @@ export class ReplicaShell<Message, Reply extends { requestId: string }, Ready ex
       const address = this.options.addresses.get(to);
       if (address === undefined) continue;
       this.options.transport.request(address, this.options.method, message, { timeoutMs: messageTimeoutMs }).catch((error: unknown) => {
-        // A refusal by a live peer (it answered) is not a failure of the peer.
-        if ((error as { code?: unknown }).code !== 'RPC_REMOTE_ERROR') this.markDown(to);
+        // A refusal by a live peer (it answered), or by our own side before sending (too many in flight), is not a failure of the peer.
+        const code = (error as { code?: unknown }).code;
+        if (code !== 'RPC_REMOTE_ERROR' && code !== 'RPC_IN_FLIGHT_LIMIT') this.markDown(to);
       });
     }
   }
