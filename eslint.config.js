@@ -46,7 +46,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/model/**/*.ts', 'src/replication/**/*.ts', 'src/p2p/kademlia/**/*.ts'],
+    files: ['src/model/**/*.ts', 'src/replication/**/*.ts', 'src/p2p/kademlia/**/*.ts', 'src/availability/**/*.ts'],
     // Files named *-file.ts or *-shell.ts are the thin I/O shells around a pure core (loading a GGUF, spawning workers): the one allowed exception.
     ignores: ['src/**/*-file.ts', 'src/**/*-shell.ts'],
     rules: pureRules,
