@@ -8,15 +8,21 @@
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { handleKvRequest, kvBodyBytesMax, type AnyKvBackend } from './kv-routes.js';
-import type { ApiAuth, OpenAiLimits, Protection } from './openai/index.js';
-import type { CompletionBackend } from '../service/completion-backend.js';
+import type { OpenAiRoutesOptions } from './openai/routes.js';
+import { mountAdminRoutes, type AdminRoutesOptions } from './admin/routes.js';
+import { mountMetrics, type Metrics } from './metrics/index.js';
 
 export interface ApiServerOptions {
   host: string;
   port: number;
-  kv: AnyKvBackend;
+  /** The key-value store of the peer's storage role; without it /v1/kv and /v1/cluster answer 404. */
+  kv?: AnyKvBackend;
   /** The OpenAI-compatible routes (/v1/chat/completions, /v1/completions, /v1/models); without them those paths answer 404. */
-  completions?: { backend: CompletionBackend; auth: ApiAuth; limits?: Partial<OpenAiLimits>; protection?: Protection };
+  completions?: OpenAiRoutesOptions;
+  /** The admin API (admin/routes.ts): the swarm, availability, a local swarm's chaos buttons. */
+  admin?: AdminRoutesOptions;
+  /** Prometheus metrics (metrics/): served at /metrics, and every request counted by route. */
+  metrics?: Metrics;
 }
 
 export class ApiServer {
@@ -31,6 +37,8 @@ export class ApiServer {
     // Values are stored as sent: every body is read as text, whatever its content type says.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    // First, so that its hooks see every route registered after it.
+    if (options.metrics !== undefined) mountMetrics(app, options.metrics);
     app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
       const status = error.statusCode ?? 500;
       const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL';
@@ -38,6 +46,10 @@ export class ApiServer {
     });
     app.all('/v1/*', async (request, reply) => {
       const url = new URL(request.url, 'http://peer');
+      if (options.kv === undefined) {
+        const why = /^\/v1\/(kv|cluster)\//.test(url.pathname) ? ': it has no storage role, so ask a storage peer' : '';
+        return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${url.pathname} on this peer${why}` } });
+      }
       const response = await handleKvRequest(options.kv, {
         method: request.method,
         path: url.pathname,
@@ -53,6 +65,7 @@ export class ApiServer {
       const { mountOpenAiRoutes } = await import('./openai/mount.js');
       mountOpenAiRoutes(app, options.completions);
     }
+    if (options.admin !== undefined) mountAdminRoutes(app, options.admin);
     app.get('/healthz', async () => ({ ok: true }));
     const silentSockets = trackSilentSockets(app);
     await app.listen({ host: options.host, port: options.port });
@@ -61,10 +74,20 @@ export class ApiServer {
     return new ApiServer(app, { host: options.host, port }, silentSockets);
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops taking requests and waits for those in progress (streams included) to finish; at
+   * `deadlineMs` (ms since the epoch) whatever is still open is cut.
+   */
+  async close(deadlineMs?: number): Promise<void> {
     const closing = this.app.close();
     for (const socket of this.silentSockets) socket.destroy();
-    await closing;
+    if (deadlineMs === undefined) return closing;
+    const cut = setTimeout(() => this.app.server.closeAllConnections(), Math.max(0, deadlineMs - Date.now()));
+    try {
+      await closing;
+    } finally {
+      clearTimeout(cut);
+    }
   }
 }
 

@@ -18,6 +18,7 @@ import { parseContact, type Contact } from '../p2p/identity/index.js';
 import { integerOption, numberOption } from './options.js';
 import { storageDefaults, type StorageConfig } from '../node/storage-role.js';
 import type { AckLevel } from '../replication/leader/index.js';
+import { createFetchProgressDisplay, modelNameProblem, type FetchProgress } from '../service/model-distribution/index.js';
 
 interface NodeFlags {
   dataDir: string;
@@ -36,8 +37,10 @@ interface NodeFlags {
   compute?: boolean;
   gateway?: boolean;
   model?: string;
+  fetchModel?: string;
   threads?: number;
   standby?: 'warm' | 'cold';
+  storagePeers?: Contact[];
   voters?: Contact[];
   api: { host: string; port: number };
   tickMs: number;
@@ -115,9 +118,11 @@ export function addStorageOptions(command: Command): Command {
     .option('--storage', "store data: a replica of the key-value store in the cluster's replication mode (<data-dir>/raft.sqlite, multi-leader.sqlite or leaderless.sqlite), served on --api")
     .option('--voters <host:port#id,...>', 'with --storage: every storage peer (single-leader: every founding voter), this node too, comma-separated or repeated; the same list on each', votersOption)
     .option('--compute', 'load the model and generate text for the swarm\'s gateways (announced in the DHT)')
-    .option('--gateway', 'serve the OpenAI-compatible API on --api with the swarm\'s compute peers (needs --storage, for conversations, and the cluster\'s API keys)')
+    .option('--gateway', 'serve the OpenAI-compatible API on --api with the swarm\'s compute peers and the cluster\'s API keys; conversations live in --storage on this node, or without it on the storage peers found in the DHT (and --storage-peers)')
+    .option('--storage-peers <host:port#id,...>', 'with --gateway and without --storage: storage peers to keep conversations on, reached at once (more are found in the DHT), comma-separated or repeated', votersOption)
     .addOption(new Option('--standby <kind>', 'with --compute: serve only when no primary compute peer answers; warm loads the model now, cold only when it must take over').choices(['warm', 'cold']))
     .option('--model <file.gguf>', 'with --compute or --gateway: the model (default: the built-in model)')
+    .option('--fetch-model <name>', 'with --compute or --gateway, instead of --model: the model <name> from <data-dir>/models/<name>.gguf, fetched first in verified chunks from the peers that seed it if it is missing')
     .option('--threads <n>', 'with --compute: kernel threads (default: the number of cores)', integerOption('--threads', 1, 256))
     .option('--api <host:port>', 'with --storage or --gateway: where the HTTP API listens; port 0 picks a free one', parseListenAddress, { host: '127.0.0.1', port: 0 })
     .option('--tick-ms <ms>', 'with --storage: milliseconds per Raft tick', integerOption('--tick-ms', 1, 10_000), storageDefaults.tickMs)
@@ -126,7 +131,19 @@ export function addStorageOptions(command: Command): Command {
     .addOption(new Option('--acks <level>', 'with --storage: the default durability of a write').choices(['leader', 'quorum', 'all']).default(storageDefaults.defaultAcks));
 }
 
+/** --fetch-model replaces --model, and only peers that use a model have one to fetch. */
+function checkFetchModel(flags: NodeFlags): void {
+  if (flags.fetchModel === undefined) return;
+  if (flags.model !== undefined) throw new InvalidArgumentError('--fetch-model and --model both name the model: give one (--model for a file you have, --fetch-model to fetch it from peers).');
+  if (flags.compute !== true && flags.gateway !== true) throw new InvalidArgumentError('--fetch-model needs --compute or --gateway: only those roles use a model.');
+  const problem = modelNameProblem(flags.fetchModel);
+  if (problem !== undefined) throw new InvalidArgumentError(`--fetch-model: ${problem}.`);
+}
+
 function storageConfig(flags: NodeFlags): StorageConfig | undefined {
+  if (flags.storagePeers !== undefined && (flags.storage === true || flags.gateway !== true)) {
+    throw new InvalidArgumentError('--storage-peers is for a gateway without --storage (a gateway-only peer); a storage peer keeps conversations in its own replica.');
+  }
   if (flags.storage !== true) {
     if (flags.voters !== undefined) throw new InvalidArgumentError('--voters needs --storage: only storage nodes take part in replication.');
     return undefined;
@@ -136,6 +153,12 @@ function storageConfig(flags: NodeFlags): StorageConfig | undefined {
   return { voters: flags.voters, tickMs: flags.tickMs, electionTicks: flags.electionTicks, heartbeatTicks: flags.heartbeatTicks, defaultAcks: flags.acks };
 }
 
+/** A download's progress bar on standard error when it is a terminal (the node logs the progress either way). */
+function fetchProgress(name: string): ((progress: FetchProgress) => void) | undefined {
+  const display = createFetchProgressDisplay(process.stderr, name);
+  return display === undefined ? undefined : (progress) => display.update(progress);
+}
+
 /** Starts the node, prints its contact, and stops it cleanly on SIGTERM or SIGINT. */
 export async function runNode(flags: NodeFlags, command: Command): Promise<void> {
   const logger = jsonLinesLogger((line) => void process.stderr.write(line), flags.logLevel, { pid: process.pid });
@@ -143,6 +166,7 @@ export async function runNode(flags: NodeFlags, command: Command): Promise<void>
   let storage: StorageConfig | undefined;
   try {
     storage = storageConfig(flags);
+    checkFetchModel(flags);
   } catch (error) {
     command.error(`error: ${(error as Error).message}`, { exitCode: 1, code: 'nines.INVALID_ARGUMENT' });
   }
@@ -156,7 +180,9 @@ export async function runNode(flags: NodeFlags, command: Command): Promise<void>
         ...(flags.model !== undefined && { modelPath: flags.model }),
         ...(flags.threads !== undefined && { threads: flags.threads }),
         ...(flags.standby !== undefined && { standby: flags.standby }),
+        ...(flags.storagePeers !== undefined && { storagePeers: flags.storagePeers }),
       },
+      ...(flags.fetchModel !== undefined && { fetchModel: { name: flags.fetchModel, onProgress: fetchProgress(flags.fetchModel) } }),
       dataDir: flags.dataDir,
       clusterDir: flags.clusterDir,
       listen: flags.listen,

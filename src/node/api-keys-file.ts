@@ -92,6 +92,17 @@ export function settleApiAuth(dataDirectory: string, clusterDirectory: string | 
   return settleApiKeys(dataDirectory, clusterDirectory).auth;
 }
 
+/**
+ * The keys the admin API takes on any peer (gateway or not): as settleApiKeys, but a peer
+ * without keys is not refused at start; its admin API answers 401 with what to do.
+ */
+export function adminApiAuth(dataDirectory: string, clusterDirectory: string | undefined): ApiAuth | undefined {
+  const config = (clusterDirectory === undefined ? undefined : readApiKeys(clusterDirectory)) ?? readApiKeys(dataDirectory);
+  if (config?.open === true) return { open: true };
+  if (config === undefined || config.keys.length === 0) return undefined;
+  return { keys: new Map<string, ApiKeyEntry>(config.keys.map((entry) => [entry.key, { name: entry.name, priority: entry.priority }])) };
+}
+
 /** The keys a gateway serves with, and each key's rate limits (by key name). */
 export function settleApiKeys(dataDirectory: string, clusterDirectory: string | undefined): { auth: ApiAuth; limits: Record<string, { requestsPerMinute?: number; tokensPerMinute?: number }> } {
   const fromCluster = clusterDirectory === undefined ? undefined : readApiKeys(clusterDirectory);

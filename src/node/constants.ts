@@ -15,5 +15,11 @@ export const adminKeysPerRequestMax = 64;
 export const adminRequestTimeoutMs = 30_000;
 /** Certified members remembered for verifying signed values; the oldest are forgotten beyond it. */
 export const certifiedMembersMax = 65_536;
-/** How long a clean stop may take before the process gives up waiting and exits. */
-export const stopTimeoutMs = 5_000;
+/**
+ * A clean stop (SIGTERM) lets answers in progress finish for this long: the HTTP streams this
+ * peer's gateway serves, and the jobs gateways pull from its compute role. What is unfinished
+ * then is cut (a gateway hands its job to another compute peer; a client's stream ends).
+ */
+export const drainMs = 8_000;
+/** How long a clean stop may take in all (the drain, then flushing and closing) before the process gives up and exits. */
+export const stopTimeoutMs = drainMs + 7_000;

@@ -23,12 +23,20 @@ import {
 } from '../p2p/identity/index.js';
 import type { Contact, KademliaSettings, OperationResult } from '../p2p/kademlia/index.js';
 import { AdminServer, type AdminApi } from './admin-server.js';
-import { adminHost, adminTokenBytes, certifiedMembersMax, nodeFileVersion } from './constants.js';
+import { adminHost, adminTokenBytes, certifiedMembersMax, drainMs, nodeFileVersion } from './constants.js';
 import { NodeConfigError } from './errors.js';
 import { StorageRole, type StorageConfig } from './storage-role.js';
 import { ServingRole, type ServingConfig } from './serving-role.js';
 import { settleReplication } from './replication-file.js';
 import { removeNodeFile, writeNodeFile } from './node-file.js';
+import { settleModelFile, type FetchProgress, type SettledModelFile } from '../service/model-distribution/index.js';
+import { ApiKeyRing } from '../api/openai/auth.js';
+import type { AdminBackend } from '../api/admin/routes.js';
+import { adminApiAuth } from './api-keys-file.js';
+import { LocalSwarmControl } from './admin/local-swarm-control.js';
+import { SwarmView, type PeerSummary } from './admin/swarm-view.js';
+import { RaftPeer } from './raft/raft-peer.js';
+import { createMetrics, type Metrics } from '../api/metrics/index.js';
 
 export type NodeRole = 'peer' | 'tracker';
 
@@ -51,6 +59,8 @@ export interface NodeConfig {
   serving?: ServingConfig;
   /** Where the HTTP API listens, on nodes with the storage or gateway role (port 0: any free port). */
   api?: { host: string; port: number };
+  /** Model distribution (`--fetch-model`): have this model in `<dataDir>/models/`, fetched from the peers that seed it if missing. */
+  fetchModel?: { name: string; onProgress?: (progress: FetchProgress) => void };
 }
 
 /** Loads the identity in the data directory, issuing one first if it is missing and the CA key is at hand. */
@@ -92,13 +102,15 @@ export class Node implements AdminApi {
   private readonly tracker: TrackerServer | undefined;
   private readonly admin: AdminServer;
   private readonly storage: StorageRole | undefined;
-  private readonly serving: ServingRole | undefined;
+  private readonly serving: ServingRole;
   private stopping: Promise<void> | undefined;
+  /** The model file this node fetched and/or seeds (model distribution). */
+  private modelFile: SettledModelFile | undefined;
 
   private constructor(parts: {
     config: NodeConfig; identity: Identity; self: Contact; transport: Transport; dht: DhtShell; discovery: Discovery; tracker: TrackerServer | undefined; token: string;
     storage: StorageRole | undefined;
-    serving: ServingRole | undefined;
+    serving: ServingRole;
   }) {
     this.config = parts.config;
     this.identity = parts.identity;
@@ -155,23 +167,40 @@ export class Node implements AdminApi {
       const storageConfig = config.storage === undefined ? undefined : { ...config.storage, replication: config.storage.replication ?? settleReplication(config.dataDir, config.clusterDir) };
       const storage = storageConfig === undefined ? undefined : StorageRole.start({ nodeId: identity.nodeId, dataDir: config.dataDir, transport, logger, config: storageConfig });
       if (storage !== undefined) started.push(storage);
-      const servingConfig = config.serving ?? { compute: false, gateway: false };
-      const serving = storage === undefined && !servingConfig.compute && !servingConfig.gateway ? undefined : await ServingRole.start({
-        nodeId: identity.nodeId, dataDir: config.dataDir, clusterDir: config.clusterDir, transport, dht, logger, storage, api: config.api ?? { host: '127.0.0.1', port: 0 }, config: servingConfig,
+      // Model distribution: fetching from peers needs the DHT joined, so discovery starts before the serving role;
+      // a compute peer seeds its model file (fetched or its own) for the next peer that lacks it.
+      started.push(discovery);
+      await discovery.start();
+      const modelFile = await settleModelFile({ transport, dht, logger, dataDir: config.dataDir, fetchName: config.fetchModel?.name, modelPath: config.serving?.modelPath, seed: config.serving?.compute === true, onProgress: config.fetchModel?.onProgress });
+      started.push(modelFile);
+      const servingConfig = { ...(config.serving ?? { compute: false, gateway: false }), ...(modelFile.path !== undefined && { modelPath: modelFile.path }) };
+      // The view answers for the node, which exists only once every part below has started.
+      const late: { node?: Node } = {};
+      const swarmView = new SwarmView({
+        self, transport,
+        knownPeers: () => knownPeers(dht, transport, config.storage?.voters ?? []),
+        summary: () => late.node!.summary(),
+        status: () => late.node!.status(),
+        routingTable: () => late.node!.routingTable(),
       });
-      if (serving !== undefined) started.push(serving);
+      const serving = await ServingRole.start({
+        nodeId: identity.nodeId, dataDir: config.dataDir, clusterDir: config.clusterDir, transport, dht, logger, storage, api: config.api ?? { host: '127.0.0.1', port: 0 }, config: servingConfig,
+        admin: { backend: adminBackend(swarmView), auth: adminAuthRing(config) },
+        metrics: peerMetrics(dht, storage, () => late.node?.servingRole),
+      });
+      started.push(serving);
       const token = randomBytes(adminTokenBytes).toString('hex');
       const node = new Node({ config, identity, self, transport, dht, discovery, tracker, token, storage, serving });
+      late.node = node;
+      node.modelFile = modelFile;
       const adminPort = await node.admin.listen();
       started.push({ stop: () => node.admin.close() });
       writeNodeFile(config.dataDir, {
         version: nodeFileVersion, nodeId: identity.nodeId, contact: formatContact(self), host, port: bound.port, roles: [...node.roles],
         pid: process.pid, startedAt: new Date().toISOString(), admin: { host: adminHost, port: adminPort, token },
-        ...(serving?.api !== undefined && { api: serving.api.address }),
+        api: serving.api.address,
       });
-      started.push(discovery);
-      await discovery.start();
-      void serving?.announce();
+      void serving.announce();
       logger.info({ contact: formatContact(self), roles: node.roles, adminPort }, 'node started');
       return node;
     } catch (error) {
@@ -181,9 +210,28 @@ export class Node implements AdminApi {
     }
   }
 
-  /** Where the HTTP API listens, on nodes with the storage or gateway role. */
-  get apiAddress(): { host: string; port: number } | undefined {
-    return this.serving?.api?.address;
+  /** Where the HTTP API listens (every node serves the admin API, metrics and the dashboard). */
+  get apiAddress(): { host: string; port: number } {
+    return this.serving.api.address;
+  }
+
+  get servingRole(): ServingRole {
+    return this.serving;
+  }
+
+  /** What this node tells others about itself, for the swarm view. */
+  summary(): PeerSummary {
+    const { host, port } = this.apiAddress;
+    const raft = this.storage?.peer instanceof RaftPeer ? this.storage.peer.status() : undefined;
+    return {
+      nodeId: this.self.nodeId,
+      contact: this.contact,
+      api: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      roles: [...this.roles],
+      leader: raft?.leader ?? null,
+      mode: this.storage?.mode ?? null,
+      reaches: this.transport.connectedPeers().map((peer) => peer.nodeId),
+    };
   }
 
   get contact(): string {
@@ -218,7 +266,8 @@ export class Node implements AdminApi {
       discovery: this.discovery.status(),
       tracker: this.tracker === undefined ? null : { peers: this.tracker.registry.size, ttlMs: this.tracker.registry.ttlMs },
       storage: this.storage === undefined ? null : { mode: this.storage.mode, replication: this.storage.peer.status() },
-      serving: this.serving === undefined ? null : this.serving.status(),
+      serving: this.serving.status(),
+      modelFile: this.modelFile?.status() ?? null,
     };
   }
 
@@ -227,8 +276,10 @@ export class Node implements AdminApi {
     this.stopping ??= (async () => {
       this.discovery.stop();
       this.tracker?.stop();
+      // The DHT stays up while answers in progress finish: a gateway may still need to find another compute peer.
+      await this.serving.stop(Date.now() + drainMs);
       this.dht.stop();
-      await this.serving?.stop();
+      await this.modelFile?.stop();
       await this.storage?.stop();
       await this.admin.close();
       await this.transport.close();
@@ -237,6 +288,40 @@ export class Node implements AdminApi {
     })();
     return this.stopping;
   }
+}
+
+/** Everyone a node knows of: its routing table, its storage voters and its live connections. */
+function knownPeers(dht: DhtShell, transport: Transport, voters: readonly Contact[]): Contact[] {
+  const connected = transport.connectedPeers().filter((peer) => peer.listenPort > 0).map((peer) => ({ nodeId: peer.nodeId, host: peer.host, port: peer.listenPort }));
+  return [...dht.node.contacts(), ...voters, ...connected];
+}
+
+/** The peer's Prometheus metrics, read from each part at scrape time (the serving role's once it exists). */
+function peerMetrics(dht: DhtShell, storage: StorageRole | undefined, serving: () => ServingRole | undefined): Metrics {
+  const peer = storage?.peer;
+  return createMetrics({
+    ...(peer instanceof RaftPeer && { raft: () => peer.status() }),
+    ...(peer !== undefined && !(peer instanceof RaftPeer) && { replica: () => peer.status() }),
+    dht: () => ({ routingTableSize: dht.node.routingTableSize, storedRecords: dht.node.storedRecordCount, stats: dht.node.stats }),
+    protection: () => serving()?.metricSources().protection?.(),
+    breakers: () => serving()?.metricSources().breakers?.(),
+    compute: () => serving()?.metricSources().compute?.(),
+  });
+}
+
+function adminBackend(view: SwarmView): AdminBackend {
+  const control = LocalSwarmControl.fromEnvironment();
+  return {
+    swarm: async () => ({ ...(await view.gather()), localSwarm: control !== undefined }),
+    peerStatus: (nodeId) => view.peerStatus(nodeId),
+    peerRoutingTable: (nodeId) => view.peerRoutingTable(nodeId),
+    ...(control !== undefined && { localSwarm: control }),
+  };
+}
+
+function adminAuthRing(config: NodeConfig): ApiKeyRing | undefined {
+  const auth = adminApiAuth(config.dataDir, config.clusterDir);
+  return auth === undefined ? undefined : new ApiKeyRing(auth);
 }
 
 /** Checks that a listen host is an IP address or a plain host name, before any work is done. */

@@ -14,6 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeRandomModel } from '../../bench/random-model.js';
 import { loadModel } from '../../src/model/load-file.js';
 import { freePorts } from './free-ports.js';
+import { PeerRefusedError, Transport } from '../../src/net/index.js';
+import { authenticatePeerCertificate, initCluster, issuePeerCertificate } from '../../src/p2p/identity/index.js';
+
+const silentLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const directory = mkdtempSync(join(tmpdir(), 'nines-swarm-failover-'));
@@ -121,6 +125,24 @@ async function startSwarm(label: string, computeRoles: [string[], string[]]): Pr
     if (Date.now() > deadline) throw new Error(`the swarm did not answer: ${response?.status} ${peers.map((peer) => peer.log.join('').slice(-400)).join('\n')}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+  // And once the gateway knows both compute peers: a kill before the second has announced itself (its warm-up is slow on a busy machine) would leave nobody to fail over to.
+  await untilGatewayUses([peers[1].nodeId, peers[2].nodeId]);
+}
+
+async function untilGatewayUses(nodeIds: string[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const status = (await adminGet(`/v1/admin/peers/${peers[0].nodeId}/status`)).body as { serving: { gateway: { computePeers: { id: string; suspected: boolean; breaker: string }[] } } };
+    const usable = status.serving.gateway.computePeers.filter((peer) => !peer.suspected && peer.breaker === 'closed').map((peer) => peer.id);
+    // A suspicion expires on its own: the peer must also answer, with its model loaded.
+    const loaded = await Promise.all(nodeIds.map(async (id) => {
+      const answer = await adminGet(`/v1/admin/peers/${id}/status`);
+      return answer.status === 200 && (answer.body as { serving: { compute: { loaded: boolean } | null } }).serving.compute?.loaded === true;
+    }));
+    if (nodeIds.every((id) => usable.includes(id)) && loaded.every(Boolean)) return;
+    if (Date.now() > deadline) throw new Error(`the gateway does not use ${nodeIds.join(', ')} after 60 s: ${JSON.stringify(status.serving.gateway.computePeers)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /** Streams the answer for `seed`, SIGKILLs its compute peer after the 10th token, and checks the text against an uninterrupted run. */
@@ -143,15 +165,105 @@ async function killMidAnswer(seed: number): Promise<{ victim: Peer; finishedBy: 
   return { victim: victim!, finishedBy: interrupted.peers };
 }
 
+/** A peer whose certificate comes from another CA cannot ask a compute peer for chunks; one from the cluster's CA can. */
+async function checkForeignCertificateRefused(): Promise<void> {
+  const foreignCluster = join(directory, 'foreign-cluster');
+  await initCluster(foreignCluster, { name: 'intruders' });
+  const intruder = new Transport({ identity: await issuePeerCertificate(foreignCluster, join(directory, 'intruder')), authenticatePeer: authenticatePeerCertificate, logger: silentLogger });
+  const member = new Transport({ identity: await issuePeerCertificate(clusterDir, join(directory, 'member')), authenticatePeer: authenticatePeerCertificate, logger: silentLogger });
+  const computePeer = { host: '127.0.0.1', port: peers[1].transportPort, nodeId: peers[1].nodeId };
+  const chunkRequest = { jobId: 'intruder', model: 'failover-test', prompt: [1, 2, 3], sampler: { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1, repetitionWindow: 0, seed: 0 }, maxTokens: 4, stop: [], traceTopK: 0, chunkTokens: 4 };
+  try {
+    await expect(intruder.request(computePeer, 'compute.generate', chunkRequest, { timeoutMs: 5_000 })).rejects.toBeInstanceOf(PeerRefusedError);
+    const answer = (await member.request(computePeer, 'compute.generate', chunkRequest, { timeoutMs: 10_000 })) as { steps: unknown[] };
+    expect(answer.steps).toHaveLength(4);
+  } finally {
+    await intruder.close();
+    await member.close();
+  }
+}
+
+function exitOf(peer: Peer): Promise<{ code: number | null; signal: string | null }> {
+  const child = peer.child!;
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+interface SwarmAnswer {
+  peers: { nodeId: string; state: string; roles: string[]; api: string | null; reaches: string[] }[];
+  leader: string | null;
+  localSwarm: boolean;
+}
+
+async function adminGet(path: string): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(`${gateway()}${path}`);
+  return { status: response.status, body: await response.json() };
+}
+
+/** The admin API on one peer shows every peer, reaches into the others' status and routing tables, and marks a killed one down. */
+async function checkAdminSwarmView(): Promise<void> {
+  let view = (await adminGet('/v1/admin/swarm')).body as SwarmAnswer;
+  for (let attempt = 0; attempt < 50 && (view.peers.length < 3 || view.leader === null); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    view = (await adminGet('/v1/admin/swarm')).body as SwarmAnswer;
+  }
+  expect(view.peers.map((peer) => peer.state)).toEqual(['up', 'up', 'up']);
+  expect(view.leader).not.toBeNull();
+  expect(view.localSwarm).toBe(false);
+  const computePeer = view.peers.find((peer) => peer.nodeId === peers[1].nodeId)!;
+  expect(computePeer.roles).toContain('compute');
+  expect(computePeer.api).toBe(`http://127.0.0.1:${peers[1].apiPort}`);
+  const status = await adminGet(`/v1/admin/peers/${peers[1].nodeId}/status`);
+  expect((status.body as { nodeId: string }).nodeId).toBe(peers[1].nodeId);
+  const table = await adminGet(`/v1/admin/peers/${peers[2].nodeId}/routing-table`);
+  expect((table.body as { size: number }).size).toBeGreaterThan(0);
+  expect((await adminGet(`/v1/admin/local-swarm/peers/${peers[2].nodeId}/kill`)).status, 'kill is a POST, and only on local swarms').toBe(404);
+  const killed = peers[2].child!;
+  killed.kill('SIGKILL');
+  await new Promise((resolve) => killed.once('exit', resolve));
+  const after = (await adminGet('/v1/admin/swarm')).body as SwarmAnswer;
+  expect(after.peers.find((peer) => peer.nodeId === peers[2].nodeId)?.state).toBe('down');
+  launch(peers[2]);
+  await untilGatewayUses([peers[2].nodeId]);
+}
+
 describe('a compute peer SIGKILLed mid-answer', () => {
   it('hot-hot: the stream completes, with the same text as an uninterrupted run, for several seeds', async () => {
     await startSwarm('hot-hot', [['--compute'], ['--compute']]);
+    await checkAdminSwarmView();
+    await checkForeignCertificateRefused();
     for (const seed of [3, 4, 5]) {
       const { victim } = await killMidAnswer(seed);
       // Bring the killed peer back before the next seed, so there is always a peer to fail over to.
       launch(victim);
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      await untilGatewayUses([victim.nodeId]);
     }
+  }, 120_000);
+
+  it('SIGTERM: a stopping compute peer finishes or hands off the answer, a stopping gateway finishes its stream; both exit cleanly', async () => {
+    await startSwarm('sigterm', [['--compute'], ['--compute']]);
+    const uninterrupted = await streamAnswer(9);
+    let stopped: Peer | undefined;
+    const computeStopped = await streamAnswer(9, (count, peer) => {
+      if (count === 10 && stopped === undefined) {
+        stopped = peers.find((candidate) => candidate.nodeId === peer);
+        stopped?.child!.kill('SIGTERM');
+      }
+    });
+    expect(computeStopped.text).toBe(uninterrupted.text);
+    expect(await exitOf(stopped!)).toEqual({ code: 0, signal: null });
+    // The gateway itself: its stream goes on to the end before it exits.
+    launch(stopped!);
+    await untilGatewayUses([stopped!.nodeId]);
+    let gatewayStopped = false;
+    const gatewayStream = await streamAnswer(9, (count) => {
+      if (count === 10 && !gatewayStopped) {
+        gatewayStopped = true;
+        peers[0].child!.kill('SIGTERM');
+      }
+    });
+    expect(gatewayStream.text).toBe(uninterrupted.text);
+    expect(await exitOf(peers[0])).toEqual({ code: 0, signal: null });
   }, 120_000);
 
   for (const standby of ['warm', 'cold'] as const) {

@@ -49,6 +49,8 @@ export interface OpenAiRoutesOptions {
   nowMs?: () => number;
   /** Rate limits, the admission queue and the degradation policy (a gateway's; absent in-process). */
   protection?: Protection;
+  /** Told of each completion refused before it ran (a rate limit, a full queue, too many streams): the availability tracker's 'rejected'. */
+  onRefusal?: () => void;
 }
 
 export const openAiPaths = ['/v1/chat/completions', '/v1/completions', '/v1/models'] as const;
@@ -64,6 +66,7 @@ export class OpenAiRoutes {
   private readonly rng: Rng;
   private readonly nowMs: () => number;
   private readonly protection: Protection | undefined;
+  private readonly onRefusal: (() => void) | undefined;
 
   constructor(options: OpenAiRoutesOptions) {
     this.protection = options.protection;
@@ -73,6 +76,7 @@ export class OpenAiRoutes {
     this.slots = new StreamSlots(this.limits.streamsPerKeyMax);
     this.rng = options.rng ?? new Rng(randomInt(0, 2 ** 47));
     this.nowMs = options.nowMs ?? Date.now;
+    this.onRefusal = options.onRefusal;
   }
 
   async handle(request: OpenAiRequest): Promise<OpenAiResponse> {
@@ -120,12 +124,19 @@ export class OpenAiRoutes {
         endpoint === 'chat' ? 'messages' : 'prompt',
       );
     }
-    const releaseSlot = this.slots.acquire(caller.name);
+    let releaseSlot: () => void;
     let admitted;
+    try {
+      releaseSlot = this.slots.acquire(caller.name);
+    } catch (error) {
+      this.onRefusal?.();
+      throw error;
+    }
     try {
       admitted = await this.protection?.admit({ ...draft, maxTokens }, promptTokens, request.signal);
     } catch (error) {
       releaseSlot();
+      if (!request.signal.aborted) this.onRefusal?.();
       throw error;
     }
     const job: CompletionJob = admitted?.job ?? { ...draft, maxTokens };

@@ -9,6 +9,13 @@
  *
  * The model computes one chunk at a time (forward passes share the kernel threads);
  * chunks of different jobs take turns through a first-in, first-out queue with a bound.
+ *
+ * Generating ahead: once a chunk is answered, the engine goes on generating the job's next
+ * tokens while the answer travels to the gateway and its next request travels back, so that
+ * request finds them ready (and, at the end of a job, finds the end ready rather than costing
+ * one more round trip). It stops one token past a chunk ahead, and after the current token as soon as
+ * any chunk waits for the model, so it never delays real work by more than one forward pass.
+ * The tokens are the same either way: the generator is the job's, in the same order.
  */
 import type { LoadedModel } from '../../model/load-file.js';
 import { generate, type GenerationStep } from '../../model/generate.js';
@@ -34,8 +41,12 @@ export class ComputeRequestError extends Error {
 
 interface LiveJob {
   steps: AsyncGenerator<GenerationStep, void, undefined>;
-  /** Tokens generated so far in this job (resumed ones included). */
+  /** Tokens handed to the gateway so far in this job (resumed ones included). */
   position: number;
+  /** Tokens generated ahead of the gateway's next request, not yet handed over. */
+  ready: ChunkStep[];
+  /** The job's end, once the generator reached it (possibly while generating ahead). */
+  end?: NonNullable<ChunkResponse['end']>;
   lastUsedMs: number;
 }
 
@@ -82,6 +93,19 @@ export class ComputeEngine {
     return this.model.name;
   }
 
+  /** Whether the job is live here (its session kept between chunks). */
+  hasJob(jobId: string): boolean {
+    return this.live.has(jobId);
+  }
+
+  /** Live jobs whose gateway asked for a chunk within the last `withinMs`: the ones still being pulled. */
+  activeJobs(withinMs: number): number {
+    const since = this.now() - withinMs;
+    let count = 0;
+    for (const job of this.live.values()) if (job.lastUsedMs >= since && job.end === undefined) count++;
+    return count;
+  }
+
   load(): ChunkResponse['load'] {
     return { liveJobs: this.live.size, waitingChunks: this.lock.waitingCount };
   }
@@ -90,11 +114,15 @@ export class ComputeEngine {
   async chunk(request: ChunkRequest): Promise<ChunkResponse> {
     if (request.model !== this.model.name) throw new ComputeRequestError(`this peer serves model ${this.model.name}, not ${request.model}`);
     const release = (await this.lock.acquire(this.never))!;
+    let response: ChunkResponse;
     try {
-      return await this.serve(request);
+      response = await this.serve(request);
     } finally {
       release();
     }
+    // One more than the chunk: a job's end comes one step after its last token, so the last chunk carries it.
+    if (response.end === undefined) void this.generateAhead(request.jobId, request.chunkTokens + 1);
+    return response;
   }
 
   /** Drops every live job (their KV caches) before the model is closed. */
@@ -114,35 +142,64 @@ export class ComputeEngine {
     }
     if (job === undefined) job = await this.start(request, have);
     job.lastUsedMs = this.now();
-    const steps: ChunkStep[] = [];
-    while (steps.length < request.chunkTokens) {
-      let next: IteratorResult<GenerationStep, void>;
-      try {
-        next = await job.steps.next();
-      } catch (error) {
-        // generate() checks a request on its first step: a bad prompt or resume data ends here.
-        this.live.delete(request.jobId);
-        throw new ComputeRequestError(error instanceof Error ? error.message : String(error));
+    const steps = job.ready.splice(0, request.chunkTokens);
+    try {
+      while (steps.length < request.chunkTokens && job.end === undefined) {
+        const step = await this.nextStep(job);
+        if (step !== undefined) steps.push(step);
       }
-      if (next.done === true) break;
-      const step = next.value;
-      if (step.kind === 'prompt') continue;
-      if (step.kind === 'end') {
-        await this.drop(request.jobId);
-        return { steps, end: { reason: step.reason, text: step.text }, load: this.load() };
-      }
-      job.position++;
-      this.counters.tokens++;
-      steps.push({
-        id: step.id,
-        text: step.text,
-        tokenText: this.model.tokenizer.tokenText(step.id),
-        samplerState: step.samplerState,
-        ...(step.probability !== undefined && { probability: step.probability }),
-        ...(step.candidates !== undefined && { candidates: step.candidates }),
-      });
+    } catch (error) {
+      // generate() checks a request on its first step: a bad prompt or resume data ends here.
+      this.live.delete(request.jobId);
+      throw new ComputeRequestError(error instanceof Error ? error.message : String(error));
+    }
+    job.position += steps.length;
+    if (job.end !== undefined && job.ready.length === 0) {
+      const end = job.end;
+      await this.drop(request.jobId);
+      return { steps, end, load: this.load() };
     }
     return { steps, load: this.load() };
+  }
+
+  /** Generates one more token of the job (undefined for the prompt step), or records its end. */
+  private async nextStep(job: LiveJob): Promise<ChunkStep | undefined> {
+    const next = await job.steps.next();
+    if (next.done === true) throw new Error('the generation stopped without its end step');
+    const step = next.value;
+    if (step.kind === 'prompt') return undefined;
+    if (step.kind === 'end') {
+      job.end = { reason: step.reason, text: step.text };
+      return undefined;
+    }
+    this.counters.tokens++;
+    return {
+      id: step.id,
+      text: step.text,
+      tokenText: this.model.tokenizer.tokenText(step.id),
+      samplerState: step.samplerState,
+      ...(step.probability !== undefined && { probability: step.probability }),
+      ...(step.candidates !== undefined && { candidates: step.candidates }),
+    };
+  }
+
+  /** Generates up to `tokens` of the job ahead of its next request, yielding to any chunk that waits. */
+  private async generateAhead(jobId: string, tokens: number): Promise<void> {
+    if (this.lock.waitingCount > 0) return;
+    const release = await this.lock.acquire(this.never);
+    if (release === undefined) return;
+    try {
+      const job = this.live.get(jobId);
+      while (job !== undefined && this.live.get(jobId) === job && job.end === undefined && job.ready.length < tokens && this.lock.waitingCount === 0) {
+        const step = await this.nextStep(job);
+        if (step !== undefined) job.ready.push(step);
+      }
+    } catch {
+      // Its gateway's next request starts the job again from its resume data, and meets the error itself.
+      this.live.delete(jobId);
+    } finally {
+      release();
+    }
   }
 
   private async start(request: ChunkRequest, have: number): Promise<LiveJob> {
@@ -160,7 +217,7 @@ export class ComputeEngine {
       ...(request.traceTopK > 0 && { traceTopCandidates: request.traceTopK }),
       ...(request.resume !== undefined && { resume: request.resume }),
     });
-    const job: LiveJob = { steps, position: have, lastUsedMs: this.now() };
+    const job: LiveJob = { steps, position: have, ready: [], lastUsedMs: this.now() };
     this.live.set(request.jobId, job);
     return job;
   }

@@ -21,6 +21,15 @@ import { chunkRequestProblem, computeGenerateMethod, type ChunkRequest, type Chu
 /** How often the provider record is published again (records live for an hour; this keeps them fresh through churn). */
 export const providerRepublishMsDefault = 60_000;
 
+/** While draining, a job counts as still being pulled if its gateway asked for a chunk this recently. */
+const drainActiveWithinMs = 2_000;
+const drainPollMs = 25;
+
+export class ComputeDrainingError extends Error {
+  override name = 'ComputeDrainingError';
+  readonly code = 'COMPUTE_DRAINING';
+}
+
 /** The warm-up: this many generations of this many tokens. */
 const warmUpRounds = 3;
 const warmUpTokens = 16;
@@ -62,6 +71,8 @@ export class ComputeRole implements LocalCompute {
   private loadedEngine: ComputeEngine | undefined;
   /** The model, once loaded: the role owns it and closes it when it stops. */
   private ownModel: LoadedModel | undefined;
+  /** Shutting down: no new jobs (see drain). */
+  private draining = false;
   private readonly timer: ReturnType<typeof setInterval>;
 
   constructor(private readonly parts: ComputeRoleParts) {
@@ -117,10 +128,30 @@ export class ComputeRole implements LocalCompute {
   }
 
   async chunk(request: ChunkRequest): Promise<ChunkResponse> {
+    if (this.draining && this.loadedEngine?.hasJob(request.jobId) !== true) {
+      // The gateway moves the job to another compute peer, with its resume data: the hand-off.
+      throw new ComputeDrainingError(`this compute peer is shutting down and takes no new jobs; continue job ${request.jobId} on another peer`);
+    }
     return this.ensureEngine().chunk(request);
   }
 
+  /**
+   * A clean shutdown (SIGTERM): new jobs are refused at once, so gateways take them elsewhere,
+   * while the jobs being pulled here are served until they end or `deadlineMs` passes; any job
+   * still unfinished then is handed off by its gateway (the connection closes, and the gateway
+   * resumes the job on another peer from the tokens it has).
+   */
+  async drain(deadlineMs: number): Promise<void> {
+    this.draining = true;
+    clearInterval(this.timer);
+    const engine = this.loadedEngine;
+    while (engine !== undefined && engine.activeJobs(drainActiveWithinMs) > 0 && Date.now() < deadlineMs) {
+      await new Promise((resolve) => setTimeout(resolve, drainPollMs));
+    }
+  }
+
   async stop(): Promise<void> {
+    this.draining = true;
     clearInterval(this.timer);
     await this.loadedEngine?.close();
     await this.ownModel?.close();
