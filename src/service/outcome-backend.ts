@@ -33,15 +33,14 @@ async function* reported(
   now: () => number,
 ): AsyncGenerator<CompletionEvent, void, undefined> {
   const startedMs = now();
-  let ended = false;
   try {
     for await (const event of events) {
-      if (event.type === 'end') ended = true;
+      // Reported as the end goes out: a consumer may stop asking once it has the end event.
+      if (event.type === 'end') report({ outcome: 'ok', latencyMs: now() - startedMs });
       yield event;
     }
   } catch (error) {
     if (!signal.aborted && !(error instanceof CompletionError && clientFaults.has(error.code))) report({ outcome: 'failed', latencyMs: now() - startedMs });
     throw error;
   }
-  if (ended) report({ outcome: 'ok', latencyMs: now() - startedMs });
 }

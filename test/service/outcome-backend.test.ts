@@ -35,5 +35,12 @@ describe('a backend that reports its outcomes', () => {
       throw new Error('aborted');
     }), cancelled.signal)).rejects.toThrow('aborted');
     expect(outcomes).toEqual(['ok', 'failed']);
+    // A consumer that stops at the end event (as the API's stream does) still has the job counted.
+    const stopsAtEnd = wrap(async function* () {
+      yield { type: 'start', promptTokens: 1 };
+      yield { type: 'end', reason: 'length', text: '', promptTokens: 1, completionTokens: 0 };
+    });
+    for await (const event of stopsAtEnd.run(job as never, new AbortController().signal)) if (event.type === 'end') break;
+    expect(outcomes).toEqual(['ok', 'failed', 'ok']);
   });
 });
