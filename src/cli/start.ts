@@ -2,7 +2,8 @@
  * `nines start` (and `npm start`): a local swarm of peers on loopback, as separate
  * processes, each with every role — storage (a replica of the cluster's store), compute
  * (the model) and gateway (the OpenAI-compatible API) — under a fresh cluster CA. It prints
- * one line per peer, the API address and a request to try, and stops every peer on Ctrl-C.
+ * one line per peer, the API address, the dashboard and a request to try, and stops every
+ * peer on Ctrl-C. The swarm itself is src/node/local-swarm/.
  *
  *   nines start [--peers 3] [--dir d] [--model file.gguf] [--replication single-leader] [--redundancy hot-hot] [--open] [--threads 1]
  *
@@ -13,24 +14,14 @@
  * the same --dir carries on with the same peers and data); without it they live in a
  * temporary directory removed at the end. Each peer's log goes to <its data dir>/node.log.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
-import { addApiKey, readApiKeys, writeApiKeys } from '../node/api-keys-file.js';
-import { replicationDefaults, replicationModes, writeReplicationFile, type ReplicationMode } from '../node/replication-file.js';
-import { clusterPaths, identityPaths, initCluster, issuePeerCertificate, loadIdentity } from '../p2p/identity/index.js';
+import { replicationDefaults, replicationModes, type ReplicationMode } from '../node/replication-file.js';
+import { LocalSwarm, localPeersMax, type LocalPeerView } from '../node/local-swarm/index.js';
 import { integerOption } from './options.js';
 import { redundancyModes, type RedundancyMode } from '../service/compute/compute-role.js';
-
-/** Peers a local swarm may have: each is a process with the model loaded. */
-export const localPeersMax = 9;
-const stopGraceMs = 10_000;
-const startTimeoutMs = 60_000;
-const mainScript = fileURLToPath(new URL('./main.js', import.meta.url));
 
 interface StartFlags {
   peers: number;
@@ -40,17 +31,6 @@ interface StartFlags {
   redundancy: RedundancyMode;
   open: boolean;
   threads: number;
-}
-
-interface LocalPeer {
-  index: number;
-  dataDir: string;
-  nodeId: string;
-  transportPort: number;
-  apiPort: number;
-  child?: ChildProcess;
-  contact?: string;
-  api?: string;
 }
 
 export function registerStart(program: Command): void {
@@ -64,56 +44,45 @@ export function registerStart(program: Command): void {
     .addOption(new Option('--redundancy <mode>', 'compute redundancy: every peer serves (hot-hot), or peer 1 serves and the others stand by loaded (hot-warm) or unloaded (hot-cold)').choices([...redundancyModes]).default('hot-hot'))
     .option('--open', 'serve the API without an API key (by default one key is made and printed)', false)
     .option('--threads <n>', 'kernel threads per peer', integerOption('--threads', 1, 64), 1)
-    .action((flags: StartFlags, command: Command) => runSwarm(flags, command));
+    .action((flags: StartFlags) => runSwarm(flags));
 }
 
-async function runSwarm(flags: StartFlags, command: Command): Promise<void> {
+async function runSwarm(flags: StartFlags): Promise<void> {
   const temporary = flags.dir === undefined;
   const root = flags.dir ?? mkdtempSync(join(tmpdir(), 'nines-swarm-'));
-  const clusterDir = join(root, 'cluster');
-  let apiKey: string | undefined;
-  try {
-    apiKey = await prepareCluster(clusterDir, flags);
-  } catch (error) {
-    if (temporary) rmSync(root, { recursive: true, force: true });
-    command.error(`error: ${(error as Error).message}`, { exitCode: 1, code: 'nines.START_FAILED' });
-  }
-  const peers: LocalPeer[] = [];
-  for (let index = 0; index < flags.peers; index++) {
-    const dataDir = join(root, `peer-${index + 1}`);
-    const identity = existsSync(identityPaths(dataDir).certificate) ? loadIdentity(dataDir) : await issuePeerCertificate(clusterDir, dataDir);
-    peers.push({ index, dataDir, nodeId: identity.nodeId, transportPort: await freePort(), apiPort: await freePort() });
-  }
-  const voters = peers.map((peer) => `127.0.0.1:${peer.transportPort}#${peer.nodeId}`).join(',');
+  let started = false;
   let stopping = false;
+  let swarm: LocalSwarm | undefined;
   const stopAll = async (exitCode: number) => {
     if (stopping) return;
     stopping = true;
     process.stdout.write('stopping the swarm…\n');
-    await Promise.all(peers.map((peer) => stopChild(peer.child)));
+    await swarm?.stop();
     if (temporary) rmSync(root, { recursive: true, force: true });
     process.exit(exitCode);
   };
   process.once('SIGINT', () => void stopAll(0));
   process.once('SIGTERM', () => void stopAll(0));
   try {
-    for (const peer of peers) launch(peer, { voters, clusterDir, bootstrap: peer.index === 0 ? undefined : `127.0.0.1:${peers[0].transportPort}#${peers[0].nodeId}`, flags });
-    await Promise.all(peers.map((peer) => ready(peer)));
+    swarm = await LocalSwarm.start({
+      peers: flags.peers, root, clusterDir: join(root, 'cluster'), ...(flags.model !== undefined && { model: flags.model }),
+      replication: flags.replication, redundancy: flags.redundancy, open: flags.open, threads: flags.threads,
+      onPeerExit: (peer, exit) => {
+        if (started && !stopping && !exit.expected) process.stderr.write(`peer ${peer.index + 1} exited (${exit.signal ?? `code ${exit.code}`}); the others go on. Its log: ${swarm?.logPath(peer.index)}\n`);
+      },
+    });
   } catch (error) {
     process.stderr.write(`nines start: ${(error as Error).message}\n`);
     await stopAll(1);
     return;
   }
-  for (const peer of peers) {
-    peer.child!.once('exit', (code, signal) => {
-      if (!stopping) process.stderr.write(`peer ${peer.index + 1} exited (${signal ?? `code ${code}`}); the others go on. Its log: ${join(peer.dataDir, 'node.log')}\n`);
-    });
-  }
-  printSummary(peers, { root, temporary, flags, apiKey, model: await modelName(peers[0], apiKey) });
+  started = true;
+  const peers = swarm.peers();
+  printSummary(peers, { root, temporary, flags, apiKey: swarm.apiKey, model: await modelName(peers[0], swarm.apiKey) });
 }
 
 /** The model the swarm serves, as GET /v1/models names it (the name to put in requests). */
-async function modelName(peer: LocalPeer, apiKey: string | undefined): Promise<string> {
+async function modelName(peer: LocalPeerView, apiKey: string | undefined): Promise<string> {
   try {
     const response = await fetch(`${peer.api}/v1/models`, { headers: apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` }, signal: AbortSignal.timeout(5_000) });
     const body = (await response.json()) as { data?: Array<{ id: string }> };
@@ -123,65 +92,15 @@ async function modelName(peer: LocalPeer, apiKey: string | undefined): Promise<s
   }
 }
 
-/** Creates the cluster (CA, replication mode, API key) unless --dir holds one already; returns the key to show. */
-async function prepareCluster(clusterDir: string, flags: StartFlags): Promise<string | undefined> {
-  if (existsSync(clusterPaths(clusterDir).key)) {
-    const keys = readApiKeys(clusterDir);
-    return keys?.keys.find((entry) => entry.name === 'local')?.key;
-  }
-  mkdirSync(clusterDir, { recursive: true });
-  await initCluster(clusterDir, { name: 'nines-local' });
-  writeReplicationFile(clusterDir, { ...replicationDefaults, mode: flags.replication });
-  if (flags.open) {
-    writeApiKeys(clusterDir, { open: true, keys: [] });
-    return undefined;
-  }
-  return addApiKey(clusterDir, 'local', 'normal');
-}
-
-function launch(peer: LocalPeer, options: { voters: string; clusterDir: string; bootstrap: string | undefined; flags: StartFlags }): void {
-  const args = [
-    mainScript, 'node', '--data-dir', peer.dataDir, '--cluster-dir', options.clusterDir, '--listen', `127.0.0.1:${peer.transportPort}`,
-    '--storage', '--voters', options.voters, '--compute', '--gateway', '--api', `127.0.0.1:${peer.apiPort}`, '--threads', String(options.flags.threads),
-    ...(options.bootstrap === undefined ? [] : ['--bootstrap', options.bootstrap]),
-    ...(options.flags.model === undefined ? [] : ['--model', options.flags.model]),
-    ...(peer.index > 0 && options.flags.redundancy !== 'hot-hot' ? ['--standby', options.flags.redundancy === 'hot-warm' ? 'warm' : 'cold'] : []),
-  ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = createWriteStream(join(peer.dataDir, 'node.log'), { flags: 'a' });
-  child.stderr!.pipe(log);
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-    const contact = /^(\S+#[0-9a-f]{40})$/m.exec(output);
-    const api = /^api (http:\/\/\S+)$/m.exec(output);
-    if (contact !== null) peer.contact = contact[1];
-    if (api !== null) peer.api = api[1];
-  });
-  peer.child = child;
-}
-
-function ready(peer: LocalPeer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + startTimeoutMs;
-    const check = () => {
-      if (peer.api !== undefined && peer.contact !== undefined) return resolve();
-      const child = peer.child!;
-      if (child.exitCode !== null || child.signalCode !== null) return reject(new Error(`peer ${peer.index + 1} did not start (exit ${child.exitCode ?? child.signalCode}); see ${join(peer.dataDir, 'node.log')}`));
-      if (Date.now() > deadline) return reject(new Error(`peer ${peer.index + 1} did not start within ${startTimeoutMs / 1000} s; see ${join(peer.dataDir, 'node.log')}`));
-      setTimeout(check, 50);
-    };
-    check();
-  });
-}
-
-function printSummary(peers: readonly LocalPeer[], context: { root: string; temporary: boolean; flags: StartFlags; apiKey: string | undefined; model: string }): void {
+function printSummary(peers: readonly LocalPeerView[], context: { root: string; temporary: boolean; flags: StartFlags; apiKey: string | undefined; model: string }): void {
   const { flags, apiKey } = context;
   const auth = apiKey === undefined ? '' : ` -H 'Authorization: Bearer ${apiKey}'`;
   const lines = [
     `nines: a local swarm of ${peers.length} peer${peers.length === 1 ? '' : 's'}, ${flags.replication} replication, ${flags.redundancy} compute, data in ${context.root}${context.temporary ? ' (removed at the end)' : ''}`,
     ...peers.map((peer) => `  peer ${peer.index + 1}  ${peer.contact}  api ${peer.api}  (storage, ${computeRoleOf(peer, flags.redundancy)}, gateway)`),
     `API: ${peers[0].api}/v1  (every peer's api serves it)${apiKey === undefined ? ', open to anyone' : `, key ${apiKey}`}`,
+    // The key goes after '#', which a browser never sends to the server: the dashboard reads it from the page's address.
+    `dashboard: ${peers[0].api}/${apiKey === undefined ? '' : `#key=${apiKey}`}`,
     'try:',
     `  curl ${peers[0].api}/v1/chat/completions${auth} -H 'Content-Type: application/json' \\`,
     `    -d '{"model":"${context.model}","messages":[{"role":"user","content":"Who made the light?"}],"max_tokens":40,"stream":false}'`,
@@ -190,28 +109,7 @@ function printSummary(peers: readonly LocalPeer[], context: { root: string; temp
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-function computeRoleOf(peer: LocalPeer, redundancy: RedundancyMode): string {
+function computeRoleOf(peer: LocalPeerView, redundancy: RedundancyMode): string {
   if (peer.index === 0 || redundancy === 'hot-hot') return 'compute';
   return redundancy === 'hot-warm' ? 'compute: warm standby' : 'compute: cold standby';
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function stopChild(child: ChildProcess | undefined): Promise<void> {
-  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), stopGraceMs);
-  await exited;
-  clearTimeout(timer);
 }

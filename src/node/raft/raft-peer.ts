@@ -96,7 +96,8 @@ export class RaftPeer {
   private readonly proposals = new Map<string, Waiter<WriteOutcome> & { acks: AckLevel; index?: number; proposedIndex?: number }>();
   /** The log indexes of those proposals, so that only their results are kept when applied (bounded by kvWaitersMax). */
   private readonly awaitedIndexes = new Set<number>();
-  private readonly reads = new Map<string, Waiter<number>>();
+  /** Linearizable reads waiting for their read index, with the leader and term they were asked of. */
+  private readonly reads = new Map<string, Waiter<number> & { leader?: string; term?: number }>();
   private readonly appliedWaiters: { index: number; waiter: Waiter<void> }[] = [];
   private readonly results = new Map<number, KvResult>();
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -199,6 +200,22 @@ export class RaftPeer {
     });
   }
 
+  /**
+   * A read index asked of a leader that has since been replaced will never be answered (the
+   * request or its answer died with it): refuse it now, so the caller retries with the new
+   * leader instead of waiting out the timeout.
+   */
+  private abandonReadsOfFormerLeaders(): void {
+    if (this.reads.size === 0) return;
+    const leader = this.node.leader;
+    const { term } = this.node.status();
+    for (const [requestId, waiter] of this.reads) {
+      if (waiter.term === term && (waiter.leader === undefined || waiter.leader === leader)) continue;
+      this.reads.delete(requestId);
+      this.settle(waiter, new KvUnavailableError('the leader changed before it confirmed the read; retry', leader));
+    }
+  }
+
   private readIndex(): Promise<number> {
     this.checkRoom();
     const requestId = randomBytes(8).toString('hex');
@@ -207,7 +224,7 @@ export class RaftPeer {
         this.reads.delete(requestId);
         reject(new KvTimeoutError(`the leader did not confirm a read index within ${kvOperationTimeoutMs} ms`));
       }, kvOperationTimeoutMs);
-      this.reads.set(requestId, { resolve, reject, timer });
+      this.reads.set(requestId, { resolve, reject, timer, leader: this.node.leader, term: this.node.status().term });
       this.node.readIndex(requestId);
       this.schedulePump();
     });
@@ -333,6 +350,7 @@ export class RaftPeer {
       this.reads.delete(refusal.requestId);
       this.settle(waiter, new KvUnavailableError('no leader could confirm a linearizable read; retry shortly', refusal.leaderHint));
     }
+    this.abandonReadsOfFormerLeaders();
     const applied = this.kv.appliedIndex;
     for (let position = this.appliedWaiters.length - 1; position >= 0; position--) {
       const { index, waiter } = this.appliedWaiters[position];

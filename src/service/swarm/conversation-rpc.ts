@@ -118,7 +118,7 @@ export function parseLoadRequest(body: unknown): LoadRequest | { code: string; p
   if (!isRecord(body)) return { code: conversationErrorCodes.requestInvalid, problem: 'the request must be an object { conversationId, sessionToken? }' };
   const { conversationId, sessionToken } = body;
   if (typeof conversationId !== 'string' || !conversationIdPattern.test(conversationId)) {
-    return { code: conversationErrorCodes.idInvalid, problem: 'conversation_id must be 1 to 128 letters, digits, "-" or "_"' };
+    return { code: conversationErrorCodes.idInvalid, problem: 'conversation_id must be 1 to 128 letters, digits, ".", "_", ":" or "-"' };
   }
   if (sessionToken === undefined || sessionToken === null) return { conversationId };
   if (typeof sessionToken !== 'string' || sessionToken.length > sessionTokenCharactersMax || !/^[\x21-\x7e]*$/.test(sessionToken)) {
@@ -132,7 +132,7 @@ export function parseAppendRequest(body: unknown): AppendRequest | { code: strin
   if (!isRecord(body)) return { code: conversationErrorCodes.requestInvalid, problem: 'the request must be an object { conversationId, messages }' };
   const { conversationId } = body;
   if (typeof conversationId !== 'string' || !conversationIdPattern.test(conversationId)) {
-    return { code: conversationErrorCodes.idInvalid, problem: 'conversation_id must be 1 to 128 letters, digits, "-" or "_"' };
+    return { code: conversationErrorCodes.idInvalid, problem: 'conversation_id must be 1 to 128 letters, digits, ".", "_", ":" or "-"' };
   }
   const messages = parseMessageList(body.messages, messagesPerAppendMax);
   if ('problem' in messages) return { code: conversationErrorCodes.requestInvalid, problem: messages.problem };

@@ -29,13 +29,45 @@ export interface ConversationStore {
   append(conversationId: string, messages: ConversationMessage[]): Promise<{ sessionToken: string }>;
 }
 
+/**
+ * How long one store operation of a turn waits out an election, a lost leader or a replica that
+ * does not answer, retrying, before the turn fails with server_busy (503, Retry-After). The
+ * retries are safe: reads change nothing, and appends merge messages by id, so an append
+ * whose first try did land is not stored twice.
+ */
+export const storeRetryDeadlineMs = 10_000;
+const retryPauseMsFirst = 50;
+const retryPauseMsMax = 500;
+const retriedStoreCodes = new Set(['KV_UNAVAILABLE', 'KV_TIMEOUT', 'KV_OUTCOME_UNKNOWN']);
+
+/** Runs a store operation, again and again while the store is only briefly unavailable. */
+export async function untilStored<T>(operation: () => Promise<T>, what: string, deadlineMs = storeRetryDeadlineMs): Promise<T> {
+  if (deadlineMs === 0) return operation();
+  const giveUpAt = Date.now() + deadlineMs;
+  let pauseMs = retryPauseMsFirst;
+  for (;;) {
+    try {
+      return await operation();
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code !== 'string' || !retriedStoreCodes.has(code)) throw error;
+      if (Date.now() + pauseMs >= giveUpAt) {
+        throw new CompletionError('server_busy', `the replicated store could not ${what} within ${deadlineMs / 1000} s (${(error as Error).message}); retry shortly`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      pauseMs = Math.min(retryPauseMsMax, pauseMs * 2);
+    }
+  }
+}
+
 /** Compare-and-set rounds an append tries before it reports contention. */
 export const appendAttemptsMax = 8;
-export const conversationIdPattern = /^[A-Za-z0-9_-]{1,128}$/;
+/** The same alphabet the API accepts (schemas.ts): letters, digits, '.', '_', ':' and '-'. */
+export const conversationIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function conversationKey(conversationId: string): string {
   if (!conversationIdPattern.test(conversationId)) {
-    throw new CompletionError('invalid_request_error', 'conversation_id must be 1 to 128 letters, digits, "-" or "_"', 'conversation_id');
+    throw new CompletionError('invalid_request_error', 'conversation_id must be 1 to 128 letters, digits, ".", "_", ":" or "-"', 'conversation_id');
   }
   return `conversation/${conversationId}`;
 }
@@ -75,9 +107,25 @@ function encodeMessages(messages: ConversationMessage[], conversationId: string)
   return text;
 }
 
+export interface ConversationStoreOptions {
+  /**
+   * How long to wait out an unavailable store (default storeRetryDeadlineMs). 0 answers at
+   * once with the store's own error: what a storage peer serving remote gateways wants, since
+   * the gateway itself moves on to another storage peer.
+   */
+  retryDeadlineMs?: number;
+}
+
 /** Conversations on a single-leader (Raft) store. */
 export class RaftConversations implements ConversationStore {
-  constructor(private readonly store: KvBackend) {}
+  private readonly retryDeadlineMs: number;
+
+  constructor(
+    private readonly store: KvBackend,
+    options: ConversationStoreOptions = {},
+  ) {
+    this.retryDeadlineMs = options.retryDeadlineMs ?? storeRetryDeadlineMs;
+  }
 
   async load(conversationId: string, sessionToken: string | undefined): Promise<ConversationMessage[]> {
     const key = conversationKey(conversationId);
@@ -85,17 +133,18 @@ export class RaftConversations implements ConversationStore {
     if (session !== undefined && !(Number.isSafeInteger(session) && session >= 0)) {
       throw new CompletionError('invalid_request_error', 'the session token must be the x-nines-session value a previous turn returned', 'x-nines-session');
     }
-    const { value } = await this.store.read(key, session === undefined ? 'linearizable' : 'session', session);
+    const { value } = await untilStored(() => this.store.read(key, session === undefined ? 'linearizable' : 'session', session), `read ${key}`, this.retryDeadlineMs);
     return value === null ? [] : parseMessages(value, key);
   }
 
   async append(conversationId: string, messages: ConversationMessage[]): Promise<{ sessionToken: string }> {
     const key = conversationKey(conversationId);
     for (let attempt = 0; attempt < appendAttemptsMax; attempt++) {
-      const { value } = await this.store.read(key, 'linearizable');
+      const { value } = await untilStored(() => this.store.read(key, 'linearizable'), `read ${key}`, this.retryDeadlineMs);
       const current = value === null ? [] : parseMessages(value, key);
       const next = encodeMessages(mergeConversations([current, messages]), conversationId);
-      const outcome = await this.store.write({ op: 'cas', key, expected: value, value: next });
+      // A compare-and-set whose outcome was unknown and did land makes its retry fail: the next round reads it and finds the messages there.
+      const outcome = await untilStored(() => this.store.write({ op: 'cas', key, expected: value, value: next }), `write ${key}`, this.retryDeadlineMs);
       if (outcome.result?.op === 'cas' && outcome.result.succeeded) return { sessionToken: String(outcome.index) };
     }
     throw new CompletionError('server_busy', `conversation ${conversationId} is being written by other turns at the same time; retry`);
@@ -104,7 +153,14 @@ export class RaftConversations implements ConversationStore {
 
 /** Conversations on a multi-leader or leaderless store: siblings merged as a set of messages. */
 export class ReplicaConversations implements ConversationStore {
-  constructor(private readonly store: ReplicaKvBackend) {}
+  private readonly retryDeadlineMs: number;
+
+  constructor(
+    private readonly store: ReplicaKvBackend,
+    options: ConversationStoreOptions = {},
+  ) {
+    this.retryDeadlineMs = options.retryDeadlineMs ?? storeRetryDeadlineMs;
+  }
 
   async load(conversationId: string, sessionToken: string | undefined): Promise<ConversationMessage[]> {
     return (await this.read(conversationKey(conversationId), sessionToken)).messages;
@@ -114,7 +170,7 @@ export class ReplicaConversations implements ConversationStore {
     const key = conversationKey(conversationId);
     const { messages: current, context } = await this.read(key, undefined);
     const next = encodeMessages(mergeConversations([current, messages]), conversationId);
-    const written = await this.store.put(key, next, { ...(context !== undefined && { context }), lastWriterWins: false });
+    const written = await untilStored(() => this.store.put(key, next, { ...(context !== undefined && { context }), lastWriterWins: false }), `write ${key}`, this.retryDeadlineMs);
     return { sessionToken: written.session === undefined ? '' : encodeVector(written.session) };
   }
 
@@ -125,7 +181,7 @@ export class ReplicaConversations implements ConversationStore {
       if ('problem' in decoded && typeof decoded.problem === 'string') throw new CompletionError('invalid_request_error', `the session token is not one a previous turn returned (${decoded.problem})`, 'x-nines-session');
       session = decoded as VersionVector;
     }
-    const read = await this.store.get(key, { local: false, ...(session !== undefined && { session }) });
+    const read = await untilStored(() => this.store.get(key, { local: false, ...(session !== undefined && { session }) }), `read ${key}`, this.retryDeadlineMs);
     if (read.kind !== 'register') return { messages: [] };
     return { messages: mergeConversations(read.values.map((value) => parseMessages(value, key))), context: read.context };
   }

@@ -73,7 +73,7 @@ function swarm(leader = idOf('a')) {
       write: (...args) => (behaviour.get(peer) === 'leaderless' ? Promise.reject(new KvUnavailableError('no leader is known right now', undefined)) : store.write(...args)),
       status: store.status,
     };
-    new ConversationRpcServer({ transport: { handle: (method, handler) => methods.set(method, handler) }, store: new RaftConversations(local), leaderId: () => leader, logger: silentLogger });
+    new ConversationRpcServer({ transport: { handle: (method, handler) => methods.set(method, handler) }, store: new RaftConversations(local, { retryDeadlineMs: 0 }), leaderId: () => leader, logger: silentLogger });
   }
   const calls: Array<{ peer: string; method: string }> = [];
   const transport = {

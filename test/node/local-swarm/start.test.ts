@@ -2,7 +2,8 @@
  * `nines start`: a local swarm of three peer processes, talked to with the official openai
  * package as a user would, through different peers: the same seed gives the same answer on
  * every gateway, a conversation continues on another peer with its session token, a request
- * without a key is refused, and Ctrl-C stops every peer and removes the temporary data.
+ * without a key is refused, and Ctrl-C stops every peer and removes the temporary data. The
+ * swarm underneath is src/node/local-swarm/, tested on its own in local-swarm.test.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
 let swarm: ChildProcess;
 let output = '';
 let apis: string[] = [];
@@ -45,6 +46,7 @@ describe('nines start: a local swarm', () => {
     expect(output).toMatch(/a local swarm of 3 peers, single-leader replication, hot-hot compute/);
     expect(output).toMatch(/curl http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions -H 'Authorization: Bearer nines-/);
     expect(output).toContain('"model":"nines-kjv"');
+    expect(output).toContain(`dashboard: ${apis[0]}/#key=${key}`);
   });
 
   it('answers the openai client on every peer, streaming or not, with the same text for the same seed', async () => {
