@@ -16,12 +16,14 @@ import { jsonLinesLogger, logLevels, Node, stopTimeoutMs, type LogLevel, type No
 import { multicastGroupDefault, multicastPortDefault, type DiscoveryConfig } from '../p2p/discovery/index.js';
 import { parseContact, type Contact } from '../p2p/identity/index.js';
 import { integerOption, numberOption } from './options.js';
+import { applyConfigFile } from './config-file.js';
 import { storageDefaults, type StorageConfig } from '../node/storage-role.js';
 import type { AckLevel } from '../replication/leader/index.js';
 import { createFetchProgressDisplay, modelNameProblem, type FetchProgress } from '../service/model-distribution/index.js';
 
 interface NodeFlags {
   dataDir: string;
+  config?: string;
   clusterDir?: string;
   listen: { host: string; port: number };
   advertise?: string;
@@ -79,7 +81,8 @@ function contactOption(value: string, previous: Contact[] | undefined): Contact[
 /** Adds the options every node command shares. */
 export function addNodeOptions(command: Command): Command {
   return command
-    .requiredOption('--data-dir <dir>', "the node's data directory (its identity lives in <dir>/identity)")
+    .option('--config <file.json>', 'settings from a JSON file: its keys are these long flags without dashes ({"data-dir": "a", "storage": true, ...}); flags on the command line win')
+    .option('--data-dir <dir>', "the node's data directory (its identity lives in <dir>/identity); required, here or in --config")
     .option('--cluster-dir <dir>', 'the cluster CA directory (ca.pem, ca-key.pem): issues an identity on first start')
     .option('--listen <host:port>', 'address to accept peers on; port 0 picks a free one', parseListenAddress, { host: '127.0.0.1', port: 0 })
     .option('--advertise <host>', 'the host other peers dial (needed when listening on 0.0.0.0)')
@@ -214,6 +217,19 @@ export function registerNode(program: Command): Command {
   const command = program.command('node').description('run a peer: join the DHT through bootstrap contacts, trackers and/or multicast');
   addStorageOptions(addNodeOptions(command))
     .addOption(new Option('--role <role>', 'what this node does besides being a DHT peer').choices(['peer', 'tracker']).default('peer'))
-    .action((flags: NodeFlags, self: Command) => runNode(flags, self));
+    .action((_flags: NodeFlags, self: Command) => runNode(settledFlags<NodeFlags>(self), self));
   return command;
+}
+
+/** The command's flags with --config applied under them, and the data directory required. */
+export function settledFlags<Flags extends { dataDir?: string; config?: string }>(command: Command): Flags {
+  const config = (command.opts() as Flags).config;
+  try {
+    if (config !== undefined) applyConfigFile(command, config);
+  } catch (error) {
+    command.error(`error: ${(error as Error).message}`, { exitCode: 1, code: 'nines.CONFIG_INVALID' });
+  }
+  const flags = command.opts() as Flags;
+  if (flags.dataDir === undefined) command.error("error: required option '--data-dir <dir>' not specified (give it as a flag, or as \"data-dir\" in --config)", { exitCode: 1, code: 'nines.DATA_DIR_MISSING' });
+  return flags;
 }

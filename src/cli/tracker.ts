@@ -4,10 +4,10 @@
  * `--tracker host:port#nodeid`.
  */
 import type { Command } from 'commander';
-import { addNodeOptions, runNode } from './node.js';
+import { addNodeOptions, runNode, settledFlags } from './node.js';
 
 export function registerTracker(program: Command): Command {
   const command = program.command('tracker').description('run a tracker: peers announce themselves to it and ask it for peers (same options as nines node)');
-  addNodeOptions(command).action((flags: Parameters<typeof runNode>[0], self: Command) => runNode({ ...flags, role: 'tracker' }, self));
+  addNodeOptions(command).action((_flags: Parameters<typeof runNode>[0], self: Command) => runNode({ ...settledFlags<Parameters<typeof runNode>[0]>(self), role: 'tracker' }, self));
   return command;
 }
