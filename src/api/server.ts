@@ -1,7 +1,7 @@
 /**
  * The HTTP API a peer serves to clients (fastify 5): the key-value store, the cluster
- * status and, when the peer serves completions, the OpenAI-compatible routes; the
- * dashboard joins it later. Bodies are read as text with a hard limit, and the routes
+ * status and, when the peer serves completions, the OpenAI-compatible routes; the admin
+ * API, the Prometheus metrics and the dashboard on every peer. Bodies are read as text with a hard limit, and the routes
  * themselves (kv-routes.ts, openai/) parse and validate every field, so a bad request gets
  * a 4xx with a message and never reaches the store or the model.
  */
@@ -11,6 +11,7 @@ import { handleKvRequest, kvBodyBytesMax, type AnyKvBackend } from './kv-routes.
 import type { OpenAiRoutesOptions } from './openai/routes.js';
 import { mountAdminRoutes, type AdminRoutesOptions } from './admin/routes.js';
 import { mountMetrics, type Metrics } from './metrics/index.js';
+import { mountDashboard } from './dashboard.js';
 
 export interface ApiServerOptions {
   host: string;
@@ -66,6 +67,8 @@ export class ApiServer {
       mountOpenAiRoutes(app, options.completions);
     }
     if (options.admin !== undefined) mountAdminRoutes(app, options.admin);
+    // The dashboard (web/, built into dist/web) at /: every peer serves it.
+    mountDashboard(app);
     app.get('/healthz', async () => ({ ok: true }));
     const silentSockets = trackSilentSockets(app);
     await app.listen({ host: options.host, port: options.port });

@@ -33,6 +33,8 @@ const commands: Record<string, () => Promise<void>> = {
   node: async () => void (await import('./node.js')).registerNode(program),
   tracker: async () => void (await import('./tracker.js')).registerTracker(program),
   peers: async () => void (await import('./peers.js')).registerPeers(program),
+  chaos: async () => void (await import('./chaos.js')).registerChaos(program),
+  report: async () => void (await import('./report.js')).registerReport(program),
 };
 
 const requested = process.argv[2];

@@ -35,6 +35,7 @@ import type { AdminBackend } from '../api/admin/routes.js';
 import { adminApiAuth } from './api-keys-file.js';
 import { LocalSwarmControl } from './admin/local-swarm-control.js';
 import { SwarmView, type PeerSummary } from './admin/swarm-view.js';
+import { HealthRole } from './health-role.js';
 import { RaftPeer } from './raft/raft-peer.js';
 import { createMetrics, type Metrics } from '../api/metrics/index.js';
 
@@ -103,6 +104,7 @@ export class Node implements AdminApi {
   private readonly admin: AdminServer;
   private readonly storage: StorageRole | undefined;
   private readonly serving: ServingRole;
+  private readonly health: HealthRole;
   private stopping: Promise<void> | undefined;
   /** The model file this node fetched and/or seeds (model distribution). */
   private modelFile: SettledModelFile | undefined;
@@ -111,7 +113,9 @@ export class Node implements AdminApi {
     config: NodeConfig; identity: Identity; self: Contact; transport: Transport; dht: DhtShell; discovery: Discovery; tracker: TrackerServer | undefined; token: string;
     storage: StorageRole | undefined;
     serving: ServingRole;
+    health: HealthRole;
   }) {
+    this.health = parts.health;
     this.config = parts.config;
     this.identity = parts.identity;
     this.self = parts.self;
@@ -176,21 +180,9 @@ export class Node implements AdminApi {
       const servingConfig = { ...(config.serving ?? { compute: false, gateway: false }), ...(modelFile.path !== undefined && { modelPath: modelFile.path }) };
       // The view answers for the node, which exists only once every part below has started.
       const late: { node?: Node } = {};
-      const swarmView = new SwarmView({
-        self, transport,
-        knownPeers: () => knownPeers(dht, transport, config.storage?.voters ?? []),
-        summary: () => late.node!.summary(),
-        status: () => late.node!.status(),
-        routingTable: () => late.node!.routingTable(),
-      });
-      const serving = await ServingRole.start({
-        nodeId: identity.nodeId, dataDir: config.dataDir, clusterDir: config.clusterDir, transport, dht, logger, storage, api: config.api ?? { host: '127.0.0.1', port: 0 }, config: servingConfig,
-        admin: { backend: adminBackend(swarmView), auth: adminAuthRing(config) },
-        metrics: peerMetrics(dht, storage, () => late.node?.servingRole),
-      });
-      started.push(serving);
+      const { health, serving } = await startServingParts({ config, identity, self, transport, dht, storage, servingConfig, late, started });
       const token = randomBytes(adminTokenBytes).toString('hex');
-      const node = new Node({ config, identity, self, transport, dht, discovery, tracker, token, storage, serving });
+      const node = new Node({ config, identity, self, transport, dht, discovery, tracker, token, storage, serving, health });
       late.node = node;
       node.modelFile = modelFile;
       const adminPort = await node.admin.listen();
@@ -230,7 +222,7 @@ export class Node implements AdminApi {
       roles: [...this.roles],
       leader: raft?.leader ?? null,
       mode: this.storage?.mode ?? null,
-      reaches: this.transport.connectedPeers().map((peer) => peer.nodeId),
+      reaches: [...new Set(this.health.reachable())],
     };
   }
 
@@ -267,6 +259,7 @@ export class Node implements AdminApi {
       tracker: this.tracker === undefined ? null : { peers: this.tracker.registry.size, ttlMs: this.tracker.registry.ttlMs },
       storage: this.storage === undefined ? null : { mode: this.storage.mode, replication: this.storage.peer.status() },
       serving: this.serving.status(),
+      health: this.health.status(),
       modelFile: this.modelFile?.status() ?? null,
     };
   }
@@ -278,6 +271,8 @@ export class Node implements AdminApi {
       this.tracker?.stop();
       // The DHT stays up while answers in progress finish: a gateway may still need to find another compute peer.
       await this.serving.stop(Date.now() + drainMs);
+      // Its services' 'down', flushed while the store is still there.
+      await this.health.stop();
       this.dht.stop();
       await this.modelFile?.stop();
       await this.storage?.stop();
@@ -288,6 +283,39 @@ export class Node implements AdminApi {
     })();
     return this.stopping;
   }
+}
+
+/**
+ * The parts that serve clients and watch health: the swarm view (admin RPCs), the health role
+ * (failure detector, health log), and the serving role with the HTTP API. Each is pushed on
+ * `started` as it starts, so a failure stops what already runs.
+ */
+async function startServingParts(parts: {
+  config: NodeConfig; identity: Identity; self: Contact; transport: Transport; dht: DhtShell; storage: StorageRole | undefined; servingConfig: ServingConfig;
+  late: { node?: Node }; started: { stop(): unknown }[];
+}): Promise<{ health: HealthRole; serving: ServingRole }> {
+  const { config, identity, self, transport, dht, storage, servingConfig, late, started } = parts;
+  const known = () => knownPeers(dht, transport, config.storage?.voters ?? []);
+  const swarmView = new SwarmView({
+    self, transport, knownPeers: known,
+    summary: () => late.node!.summary(),
+    status: () => late.node!.status(),
+    routingTable: () => late.node!.routingTable(),
+  });
+  const health = new HealthRole({
+    nodeId: identity.nodeId, transport, knownPeers: known, storage, logger: config.logger,
+    services: [...(storage === undefined ? [] : ['storage' as const]), ...(servingConfig.compute ? ['compute' as const] : []), ...(servingConfig.gateway ? ['gateway' as const] : [])],
+  });
+  started.push(health);
+  const serving = await ServingRole.start({
+    nodeId: identity.nodeId, dataDir: config.dataDir, clusterDir: config.clusterDir, transport, dht, logger: config.logger, storage, api: config.api ?? { host: '127.0.0.1', port: 0 }, config: servingConfig,
+    admin: { backend: adminBackend(swarmView, health, servingConfig.gateway), auth: adminAuthRing(config) },
+    metrics: peerMetrics(dht, storage, () => late.node?.servingRole),
+    outcomes: { onOutcome: (report) => health.requestOutcome(report), onRefusal: () => health.requestOutcome({ outcome: 'rejected', latencyMs: 0 }) },
+  });
+  started.push(serving);
+  if (serving.directory !== undefined) health.watchBreakers(serving.directory.breakers);
+  return { health, serving };
 }
 
 /** Everyone a node knows of: its routing table, its storage voters and its live connections. */
@@ -309,12 +337,14 @@ function peerMetrics(dht: DhtShell, storage: StorageRole | undefined, serving: (
   });
 }
 
-function adminBackend(view: SwarmView): AdminBackend {
+function adminBackend(view: SwarmView, health: HealthRole, gateway: boolean): AdminBackend {
   const control = LocalSwarmControl.fromEnvironment();
   return {
     swarm: async () => ({ ...(await view.gather()), localSwarm: control !== undefined }),
     peerStatus: (nodeId) => view.peerStatus(nodeId),
     peerRoutingTable: (nodeId) => view.peerRoutingTable(nodeId),
+    availability: (options) => health.availability(options),
+    ...(gateway && { requests: (seconds: number) => health.recentRequests(seconds) ?? [] }),
     ...(control !== undefined && { localSwarm: control }),
   };
 }

@@ -26,11 +26,13 @@ import { Protection } from '../api/openai/protection.js';
 import { loadModel, loadModelHeader, type KernelChoice } from '../model/load-file.js';
 import { ComputeRole, type Standby } from '../service/compute/compute-role.js';
 import { SwarmComputeDirectory } from '../service/swarm/compute-directory.js';
-import { RaftConversations, ReplicaConversations } from '../service/swarm/conversations.js';
+import { RaftConversations, ReplicaConversations, type ConversationStoreOptions } from '../service/swarm/conversations.js';
 import { ConversationRpcServer } from '../service/swarm/conversation-rpc.js';
 import { RemoteConversations } from '../service/swarm/remote-conversations.js';
 import type { Contact } from '../p2p/identity/index.js';
 import { SwarmCompletionBackend } from '../service/swarm/swarm-backend.js';
+import { withOutcomes, type JobOutcome } from '../service/outcome-backend.js';
+import type { CompletionBackend } from '../service/completion-backend.js';
 import { gatewayRateLimitDefaults, settleApiKeys } from './api-keys-file.js';
 import { RaftPeer } from './raft/raft-peer.js';
 import type { StorageRole } from './storage-role.js';
@@ -60,6 +62,8 @@ interface StartParts {
   config: ServingConfig;
   admin?: AdminRoutesOptions;
   metrics?: Metrics;
+  /** Where the gateway reports how each completion ended, for the availability tracker. */
+  outcomes?: { onOutcome: (report: { outcome: JobOutcome; latencyMs: number }) => void; onRefusal: () => void };
 }
 
 export class ServingRole {
@@ -78,7 +82,10 @@ export class ServingRole {
     const { config, storage } = parts;
     // A storage peer's conversations serve its own gateway and, over the transport, the gateway-only peers.
     const raftPeer = storage?.peer instanceof RaftPeer ? storage.peer : undefined;
-    const localConversations = storage === undefined ? undefined : storage.peer instanceof RaftPeer ? new RaftConversations(storage.peer) : new ReplicaConversations(storage.peer);
+    const conversationsOf = (options: ConversationStoreOptions) => (storage === undefined ? undefined : storage.peer instanceof RaftPeer ? new RaftConversations(storage.peer, options) : new ReplicaConversations(storage.peer, options));
+    // This node's gateway waits out an election; remote gateways are answered at once and try another storage peer themselves.
+    const localConversations = conversationsOf({});
+    const servedConversations = conversationsOf({ retryDeadlineMs: 0 });
     let remote: RemoteConversations | undefined;
     const keys = config.gateway ? settleApiKeys(parts.dataDir, parts.clusterDir) : undefined;
     const header = config.compute || config.gateway ? loadModelHeader(config.modelPath) : undefined;
@@ -92,13 +99,14 @@ export class ServingRole {
       }
       const directory = config.gateway ? new SwarmComputeDirectory({ selfId: parts.nodeId, transport: parts.transport, dht: parts.dht, logger: parts.logger, ...(compute !== undefined && { local: compute }) }) : undefined;
       const completions = directory === undefined ? undefined : {
-        backend: new SwarmCompletionBackend({
+        backend: reportingOutcomes(parts.outcomes, new SwarmCompletionBackend({
           model: { name: header!.name, tokenizer: header!.tokenizer, chatTemplate: header!.chatTemplate, contextLength: header!.config.contextLength },
           directory,
           conversations: localConversations ?? (remote = new RemoteConversations({ transport: parts.transport, dht: parts.dht, contacts: config.storagePeers, breakers: directory.breakers, logger: parts.logger })),
           onFailover: (event) => parts.logger.info(event, 'answer moved to another compute peer'),
-        }),
+        })),
         auth: keys!.auth,
+        ...(parts.outcomes !== undefined && { onRefusal: parts.outcomes.onRefusal }),
         protection: new Protection({ rateLimits: { defaults: gatewayRateLimitDefaults, limits: keys!.limits } }),
       };
       // Every peer serves HTTP: the admin API, the metrics and the dashboard; the store and the OpenAI routes where it has those roles.
@@ -107,8 +115,8 @@ export class ServingRole {
         ...(parts.metrics !== undefined && { metrics: parts.metrics }),
       });
       // Last, so that nothing after it can fail and leave its republish timer running.
-      const server = localConversations === undefined ? undefined : new ConversationRpcServer({
-        transport: parts.transport, store: localConversations, dht: parts.dht, logger: parts.logger, ...(raftPeer !== undefined && { leaderId: () => raftPeer.leader }),
+      const server = servedConversations === undefined ? undefined : new ConversationRpcServer({
+        transport: parts.transport, store: servedConversations, dht: parts.dht, logger: parts.logger, ...(raftPeer !== undefined && { leaderId: () => raftPeer.leader }),
       });
       const role = new ServingRole(api, compute, directory, parts.logger, completions?.protection);
       role.conversations = { ...(server !== undefined && { server }), ...(remote !== undefined && { remote }) };
@@ -169,4 +177,8 @@ export class ServingRole {
     this.conversations.server?.stop();
     await this.compute?.stop();
   }
+}
+
+function reportingOutcomes(outcomes: StartParts['outcomes'], backend: CompletionBackend): CompletionBackend {
+  return outcomes === undefined ? backend : withOutcomes(backend, outcomes.onOutcome);
 }

@@ -121,7 +121,8 @@ export class ComputeEngine {
       release();
     }
     // One more than the chunk: a job's end comes one step after its last token, so the last chunk carries it.
-    if (response.end === undefined) void this.generateAhead(request.jobId, request.chunkTokens + 1);
+    // After this turn of the event loop: the answer is written to its socket first, then the model works ahead.
+    if (response.end === undefined) setImmediate(() => void this.generateAhead(request.jobId, request.chunkTokens + 1));
     return response;
   }
 
