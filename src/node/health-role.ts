@@ -5,15 +5,16 @@
  * log in the replicated store (src/node/health). The admin API reads every peer's log back and
  * computes MTBF, MTTR, availability and nines from it (src/availability).
  *
- * A peer without the storage role has no replica to write to: it still detects failures (the
- * swarm view shows whom it reaches), but its own events are not recorded.
+ * A peer without the storage role keeps its health log on the storage peers, over the
+ * transport (health/remote-health-store.ts), and reads the others' from there for its reports.
  */
 import type { Service } from '../availability/index.js';
 import { availabilityReport } from '../availability/index.js';
 import type { Logger, Transport } from '../net/index.js';
 import type { Contact } from '../p2p/kademlia/index.js';
 import type { CircuitBreakers } from '../resilience/index.js';
-import { HealthMonitor, HealthRecorder, healthStoreFor, peerEventOf, readHealthEvents, type HealthStore, type RequestOutcomeReport, type RequestSecond } from './health/index.js';
+import { HealthMonitor, HealthRecorder, healthStoreFor, peerEventOf, readHealthEvents, RemoteHealthStore, serveHealthStore, type HealthStore, type RequestOutcomeReport, type RequestSecond } from './health/index.js';
+import type { DhtShell } from '../p2p/dht/index.js';
 import { RaftPeer } from './raft/raft-peer.js';
 import type { StorageRole } from './storage-role.js';
 
@@ -23,22 +24,30 @@ const leaderWatchMs = 100;
 export interface HealthRoleParts {
   nodeId: string;
   transport: Transport;
+  dht: DhtShell;
   knownPeers: () => Contact[];
   storage: StorageRole | undefined;
+  /** A peer without storage: storage peers to keep its health log on (else those announced in the DHT), and the cluster's mode. */
+  remote?: { contacts: readonly Contact[]; mode: HealthStore['mode'] };
   services: readonly Service[];
   logger: Logger;
 }
 
 export class HealthRole {
   private readonly monitor: HealthMonitor;
-  private readonly store: HealthStore | undefined;
+  private readonly store: HealthStore | undefined = undefined;
   private readonly recorder: HealthRecorder | undefined;
   private readonly leaderTimer: ReturnType<typeof setInterval> | undefined;
   private readonly unsubscribers: (() => void)[] = [];
 
   constructor(private readonly parts: HealthRoleParts) {
     const storagePeer = parts.storage?.peer;
-    this.store = storagePeer === undefined ? undefined : healthStoreFor(storagePeer);
+    if (storagePeer !== undefined) {
+      this.store = healthStoreFor(storagePeer);
+      serveHealthStore(parts.transport, this.store);
+    } else if (parts.remote !== undefined) {
+      this.store = new RemoteHealthStore({ transport: parts.transport, dht: parts.dht, contacts: parts.remote.contacts, mode: parts.remote.mode });
+    }
     this.recorder = this.store === undefined ? undefined : new HealthRecorder({ nodeId: parts.nodeId, store: this.store, now: Date.now, logger: parts.logger, services: parts.services });
     this.monitor = new HealthMonitor({
       transport: parts.transport,
@@ -80,6 +89,11 @@ export class HealthRole {
     return this.recorder?.recentRequests(seconds);
   }
 
+  /** What the failure detector thinks of each peer it watches. */
+  peerStates(): { peer: string; state: 'up' | 'suspect' | 'down' }[] {
+    return this.monitor.states().map((peer) => ({ peer: peer.peer, state: peer.state }));
+  }
+
   /** The node IDs the failure detector currently sees up. */
   reachable(): string[] {
     return this.monitor.states().filter((peer) => peer.state === 'up').map((peer) => peer.peer);
@@ -87,7 +101,7 @@ export class HealthRole {
 
   /** Every peer's health log, read from the store, as an availability report over [sinceMs, now]. */
   async availability(options: { sinceMs: number; sloTarget: number }): Promise<unknown> {
-    if (this.store === undefined) throw Object.assign(new Error('this peer has no storage role to read the health logs from; ask a storage peer'), { code: 'ADMIN_UNAVAILABLE' });
+    if (this.store === undefined) throw Object.assign(new Error('this peer has no health log to read (no storage role, and no storage peer to reach); ask a storage peer'), { code: 'ADMIN_UNAVAILABLE' });
     const read = await readHealthEvents(this.store, { sinceMs: options.sinceMs });
     const report = availabilityReport(read.events, { sinceMs: options.sinceMs, untilMs: Date.now(), sloTarget: options.sloTarget });
     return { ...report, healthRead: { peers: read.peers, segmentsRead: read.segmentsRead, truncated: read.truncated, invalidEvents: read.invalidEvents, problems: read.problems } };

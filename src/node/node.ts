@@ -302,15 +302,19 @@ async function startServingParts(parts: {
     status: () => late.node!.status(),
     routingTable: () => late.node!.routingTable(),
   });
+  // A compute or gateway peer without storage keeps its health log on the storage peers; a bare DHT peer keeps none.
+  const remote = storage === undefined && (servingConfig.compute || servingConfig.gateway)
+    ? { contacts: servingConfig.storagePeers ?? [], mode: settleReplication(config.dataDir, config.clusterDir).mode }
+    : undefined;
   const health = new HealthRole({
-    nodeId: identity.nodeId, transport, knownPeers: known, storage, logger: config.logger,
+    nodeId: identity.nodeId, transport, dht, knownPeers: known, storage, logger: config.logger, ...(remote !== undefined && { remote }),
     services: [...(storage === undefined ? [] : ['storage' as const]), ...(servingConfig.compute ? ['compute' as const] : []), ...(servingConfig.gateway ? ['gateway' as const] : [])],
   });
   started.push(health);
   const serving = await ServingRole.start({
     nodeId: identity.nodeId, dataDir: config.dataDir, clusterDir: config.clusterDir, transport, dht, logger: config.logger, storage, api: config.api ?? { host: '127.0.0.1', port: 0 }, config: servingConfig,
     admin: { backend: adminBackend(swarmView, health, servingConfig.gateway), auth: adminAuthRing(config) },
-    metrics: peerMetrics(dht, storage, () => late.node?.servingRole),
+    metrics: peerMetrics(dht, storage, () => late.node?.servingRole, health),
     outcomes: { onOutcome: (report) => health.requestOutcome(report), onRefusal: () => health.requestOutcome({ outcome: 'rejected', latencyMs: 0 }) },
   });
   started.push(serving);
@@ -325,16 +329,19 @@ function knownPeers(dht: DhtShell, transport: Transport, voters: readonly Contac
 }
 
 /** The peer's Prometheus metrics, read from each part at scrape time (the serving role's once it exists). */
-function peerMetrics(dht: DhtShell, storage: StorageRole | undefined, serving: () => ServingRole | undefined): Metrics {
+function peerMetrics(dht: DhtShell, storage: StorageRole | undefined, serving: () => ServingRole | undefined, health: HealthRole): Metrics {
   const peer = storage?.peer;
-  return createMetrics({
+  const metrics = createMetrics({
     ...(peer instanceof RaftPeer && { raft: () => peer.status() }),
     ...(peer !== undefined && !(peer instanceof RaftPeer) && { replica: () => peer.status() }),
     dht: () => ({ routingTableSize: dht.node.routingTableSize, storedRecords: dht.node.storedRecordCount, stats: dht.node.stats }),
     protection: () => serving()?.metricSources().protection?.(),
     breakers: () => serving()?.metricSources().breakers?.(),
     compute: () => serving()?.metricSources().compute?.(),
+    availability: () => ({ peers: health.peerStates() }),
   });
+  dht.onOperation((result) => metrics.observeDhtOperation({ kind: result.kind, ok: result.ok, hops: result.hops }));
+  return metrics;
 }
 
 function adminBackend(view: SwarmView, health: HealthRole, gateway: boolean): AdminBackend {

@@ -101,6 +101,19 @@ describe('a gateway-only peer', () => {
     expect(existsSync(join(storagePeers()[0].dataDir, 'raft.sqlite'))).toBe(true);
   });
 
+  it('keeps its health log on the storage peers: its own start is in the cluster\'s availability report', async () => {
+    const deadline = Date.now() + 30_000;
+    let peersReported: string[] = [];
+    while (Date.now() < deadline) {
+      // Until the store has a leader the report may be refused (503): ask again.
+      const report = (await fetch(`${api(storagePeers()[0])}/v1/admin/availability?since=10m`).then((response) => response.json()).catch(() => ({}))) as { peers?: { peer: string }[] };
+      peersReported = (report.peers ?? []).map((entry) => entry.peer);
+      if (peersReported.includes(gatewayOnly().nodeId)) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(peersReported).toContain(gatewayOnly().nodeId);
+  }, 40_000);
+
   it('refuses --storage-peers on a storage peer, with the reason', () => {
     const refused = spawnSync(process.execPath, [cli, 'node', '--data-dir', join(directory, 'refused'), '--storage', '--voters', contactOf(peers[0]), '--gateway', '--storage-peers', contactOf(peers[0])], { encoding: 'utf8' });
     expect(refused.status).toBe(1);

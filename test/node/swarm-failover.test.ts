@@ -218,6 +218,11 @@ async function checkAdminSwarmView(): Promise<void> {
   const table = await adminGet(`/v1/admin/peers/${peers[2].nodeId}/routing-table`);
   expect((table.body as { size: number }).size).toBeGreaterThan(0);
   expect((await adminGet(`/v1/admin/local-swarm/peers/${peers[2].nodeId}/kill`)).status, 'kill is a POST, and only on local swarms').toBe(404);
+  // Prometheus text on every peer: the DHT's own lookups with their hops, the failure detector's view, Raft.
+  const metrics = await (await fetch(`http://127.0.0.1:${peers[1].apiPort}/metrics`)).text();
+  expect(metrics).toMatch(/^nines_dht_operations_total\{kind="[a-zA-Z]+",result="ok"\} [1-9]/m);
+  expect(metrics).toMatch(new RegExp(`^nines_peer_state\\{peer="${peers[2].nodeId}",state="up"\\} 1`, 'm'));
+  expect(metrics).toMatch(/^nines_raft_term [1-9]/m);
   const killed = peers[2].child!;
   killed.kill('SIGKILL');
   await new Promise((resolve) => killed.once('exit', resolve));

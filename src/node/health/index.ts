@@ -19,3 +19,4 @@ export {
 export { HealthRecorder, type HealthRecorderOptions, type HealthRecorderStats } from './recorder.js';
 export { type RequestOutcome, type RequestOutcomeReport, type RequestSecond } from './request-statistics.js';
 export { HealthMonitor, peerEventOf, type HealthMonitorOptions, type PingAnswer } from './failure-detector-shell.js';
+export { RemoteHealthStore, serveHealthStore, healthStoreReadMethod, healthStoreWriteMethod, type RemoteHealthStoreParts } from './remote-health-store.js';

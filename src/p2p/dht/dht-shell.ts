@@ -80,6 +80,7 @@ export class DhtShell {
   private offerBatch: { contacts: Contact[]; result: Promise<OperationResult | undefined> } | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
+  private readonly operationListeners: ((result: OperationResult) => void)[] = [];
 
   constructor(components: DhtShellComponents) {
     this.transport = components.transport;
@@ -88,6 +89,11 @@ export class DhtShell {
     this.nowMs = components.nowMs ?? Date.now;
     this.signer = new ValueSigner(components.keyPem);
     this.node = new KademliaNode({ self: components.self, rng: components.rng, verify: certifiedVerifier(components.members) }, components.settings);
+  }
+
+  /** Tells `listener` of every finished operation, the node's own upkeep included (for metrics: lookups and their hops). */
+  onOperation(listener: (result: OperationResult) => void): void {
+    this.operationListeners.push(listener);
   }
 
   /** Answers Kademlia RPCs and starts the tick timer. */
@@ -228,6 +234,7 @@ export class DhtShell {
   }
 
   private deliver(result: OperationResult): void {
+    for (const listener of this.operationListeners) listener(result);
     const waiter = this.waiters.get(result.operationId);
     if (waiter !== undefined) {
       this.waiters.delete(result.operationId);
