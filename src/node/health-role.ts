@@ -18,6 +18,10 @@ import type { DhtShell } from '../p2p/dht/index.js';
 import { RaftPeer } from './raft/raft-peer.js';
 import type { StorageRole } from './storage-role.js';
 
+/** The metrics' availability gauges: the cluster's over this window, computed at most this often (when scraped). */
+const availabilityMetricWindowMs = 3_600_000;
+const availabilityRefreshMs = 30_000;
+
 /** How often a storage peer looks at whom it follows, to record leader changes. */
 const leaderWatchMs = 100;
 
@@ -39,6 +43,9 @@ export class HealthRole {
   private readonly recorder: HealthRecorder | undefined;
   private readonly leaderTimer: ReturnType<typeof setInterval> | undefined;
   private readonly unsubscribers: (() => void)[] = [];
+  private cachedAvailability: { availability?: number; nines?: number | null } = {};
+  private availabilityAtMs = Number.NEGATIVE_INFINITY;
+  private computingAvailability = false;
 
   constructor(private readonly parts: HealthRoleParts) {
     const storagePeer = parts.storage?.peer;
@@ -92,6 +99,26 @@ export class HealthRole {
   /** What the failure detector thinks of each peer it watches. */
   peerStates(): { peer: string; state: 'up' | 'suspect' | 'down' }[] {
     return this.monitor.states().map((peer) => ({ peer: peer.peer, state: peer.state }));
+  }
+
+  /**
+   * The cluster's availability over the last hour as last computed for the metrics (every
+   * `availabilityRefreshMs`, from the health log; nothing until the first computation).
+   */
+  lastAvailability(): { availability?: number; nines?: number | null } {
+    const now = Date.now();
+    if (this.store !== undefined && !this.computingAvailability && now - this.availabilityAtMs >= availabilityRefreshMs) {
+      this.computingAvailability = true;
+      this.availabilityAtMs = now;
+      void this.availability({ sinceMs: now - availabilityMetricWindowMs, sloTarget: 0.999 })
+        .then((report) => {
+          const cluster = (report as { cluster: { availability: number | null; nines: number | null } }).cluster;
+          this.cachedAvailability = cluster.availability === null ? {} : { availability: cluster.availability, nines: cluster.nines };
+        })
+        .catch(() => undefined)
+        .finally(() => (this.computingAvailability = false));
+    }
+    return this.cachedAvailability;
   }
 
   /** The node IDs the failure detector currently sees up. */

@@ -37,7 +37,8 @@ import { LocalSwarmControl } from './admin/local-swarm-control.js';
 import { SwarmView, type PeerSummary } from './admin/swarm-view.js';
 import { HealthRole } from './health-role.js';
 import { RaftPeer } from './raft/raft-peer.js';
-import { createMetrics, type Metrics } from '../api/metrics/index.js';
+import { createMetrics, type CompletionOutcome, type Metrics } from '../api/metrics/index.js';
+import { isOpenAiErrorCode } from '../api/openai/errors.js';
 
 export type NodeRole = 'peer' | 'tracker';
 
@@ -311,15 +312,32 @@ async function startServingParts(parts: {
     services: [...(storage === undefined ? [] : ['storage' as const]), ...(servingConfig.compute ? ['compute' as const] : []), ...(servingConfig.gateway ? ['gateway' as const] : [])],
   });
   started.push(health);
+  const metrics = peerMetrics(dht, storage, () => late.node?.servingRole, health);
   const serving = await ServingRole.start({
     nodeId: identity.nodeId, dataDir: config.dataDir, clusterDir: config.clusterDir, transport, dht, logger: config.logger, storage, api: config.api ?? { host: '127.0.0.1', port: 0 }, config: servingConfig,
     admin: { backend: adminBackend(swarmView, health, servingConfig.gateway), auth: adminAuthRing(config) },
-    metrics: peerMetrics(dht, storage, () => late.node?.servingRole, health),
-    outcomes: { onOutcome: (report) => health.requestOutcome(report), onRefusal: () => health.requestOutcome({ outcome: 'rejected', latencyMs: 0 }) },
+    metrics,
+    outcomes: {
+      onOutcome: (report) => {
+        health.requestOutcome(report);
+        metrics.observeCompletion({ model: report.model, outcome: report.outcome === 'ok' ? 'success' : completionOutcomeOf(report.errorCode), promptTokens: report.promptTokens, completionTokens: report.completionTokens, durationMs: report.latencyMs });
+      },
+      onRefusal: (error) => {
+        health.requestOutcome({ outcome: 'rejected', latencyMs: 0 });
+        const { code, limit } = error as { code?: unknown; limit?: unknown };
+        const rateLimit = limit === 'requests' || limit === 'tokens' || limit === 'streams' ? limit : undefined;
+        metrics.observeCompletion({ model: undefined, outcome: completionOutcomeOf(code), promptTokens: 0, completionTokens: 0, durationMs: 0, ...(rateLimit !== undefined && { rateLimit }) });
+      },
+    },
   });
   started.push(serving);
   if (serving.directory !== undefined) health.watchBreakers(serving.directory.breakers);
   return { health, serving };
+}
+
+/** A completion's outcome as the metrics label it: OpenAI's error code where there is one. */
+function completionOutcomeOf(code: unknown): CompletionOutcome {
+  return isOpenAiErrorCode(code) ? code : 'internal_error';
 }
 
 /** Everyone a node knows of: its routing table, its storage voters and its live connections. */
@@ -338,7 +356,7 @@ function peerMetrics(dht: DhtShell, storage: StorageRole | undefined, serving: (
     protection: () => serving()?.metricSources().protection?.(),
     breakers: () => serving()?.metricSources().breakers?.(),
     compute: () => serving()?.metricSources().compute?.(),
-    availability: () => ({ peers: health.peerStates() }),
+    availability: () => ({ peers: health.peerStates(), ...health.lastAvailability() }),
   });
   dht.onOperation((result) => metrics.observeDhtOperation({ kind: result.kind, ok: result.ok, hops: result.hops }));
   return metrics;

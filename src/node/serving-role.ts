@@ -31,7 +31,7 @@ import { ConversationRpcServer } from '../service/swarm/conversation-rpc.js';
 import { RemoteConversations } from '../service/swarm/remote-conversations.js';
 import type { Contact } from '../p2p/identity/index.js';
 import { SwarmCompletionBackend } from '../service/swarm/swarm-backend.js';
-import { withOutcomes, type JobOutcome } from '../service/outcome-backend.js';
+import { withOutcomes, type JobReport } from '../service/outcome-backend.js';
 import type { CompletionBackend } from '../service/completion-backend.js';
 import { gatewayRateLimitDefaults, settleApiKeys } from './api-keys-file.js';
 import { RaftPeer } from './raft/raft-peer.js';
@@ -63,7 +63,7 @@ interface StartParts {
   admin?: AdminRoutesOptions;
   metrics?: Metrics;
   /** Where the gateway reports how each completion ended, for the availability tracker. */
-  outcomes?: { onOutcome: (report: { outcome: JobOutcome; latencyMs: number }) => void; onRefusal: () => void };
+  outcomes?: { onOutcome: (report: JobReport) => void; onRefusal: (error: unknown) => void };
 }
 
 export class ServingRole {

@@ -16,31 +16,50 @@ import { CompletionError, type CompletionBackend, type CompletionEvent, type Com
 
 export type JobOutcome = 'ok' | 'failed';
 
+export interface JobReport {
+  outcome: JobOutcome;
+  latencyMs: number;
+  /** The model the job ran on (checked by the backend before anything is reported). */
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  /** Why a failed job failed: the backend's error code, or 'internal_error'. */
+  errorCode?: string;
+}
+
 const clientFaults = new Set(['model_not_found', 'context_length_exceeded', 'unsupported_feature', 'invalid_request_error']);
 
-export function withOutcomes(backend: CompletionBackend, report: (outcome: { outcome: JobOutcome; latencyMs: number }) => void, now: () => number = () => performance.now()): CompletionBackend {
+export function withOutcomes(backend: CompletionBackend, report: (report: JobReport) => void, now: () => number = () => performance.now()): CompletionBackend {
   return {
     models: () => backend.models(),
     promptTokens: (job) => backend.promptTokens(job),
-    run: (job: CompletionJob, signal: AbortSignal) => reported(backend.run(job, signal), signal, report, now),
+    run: (job: CompletionJob, signal: AbortSignal) => reported(job.model, backend.run(job, signal), signal, report, now),
   };
 }
 
 async function* reported(
+  model: string,
   events: AsyncIterable<CompletionEvent>,
   signal: AbortSignal,
-  report: (outcome: { outcome: JobOutcome; latencyMs: number }) => void,
+  report: (report: JobReport) => void,
   now: () => number,
 ): AsyncGenerator<CompletionEvent, void, undefined> {
   const startedMs = now();
+  let promptTokens = 0;
+  let completionTokens = 0;
   try {
     for await (const event of events) {
+      if (event.type === 'start') promptTokens = event.promptTokens;
+      if (event.type === 'token') completionTokens++;
       // Reported as the end goes out: a consumer may stop asking once it has the end event.
-      if (event.type === 'end') report({ outcome: 'ok', latencyMs: now() - startedMs });
+      if (event.type === 'end') report({ outcome: 'ok', latencyMs: now() - startedMs, model, promptTokens: event.promptTokens, completionTokens: event.completionTokens });
       yield event;
     }
   } catch (error) {
-    if (!signal.aborted && !(error instanceof CompletionError && clientFaults.has(error.code))) report({ outcome: 'failed', latencyMs: now() - startedMs });
+    if (!signal.aborted && !(error instanceof CompletionError && clientFaults.has(error.code))) {
+      const errorCode = error instanceof CompletionError ? error.code : 'internal_error';
+      report({ outcome: 'failed', latencyMs: now() - startedMs, model, promptTokens, completionTokens, errorCode });
+    }
     throw error;
   }
 }

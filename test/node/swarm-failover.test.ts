@@ -223,6 +223,9 @@ async function checkAdminSwarmView(): Promise<void> {
   expect(metrics).toMatch(/^nines_dht_operations_total\{kind="[a-zA-Z]+",result="ok"\} [1-9]/m);
   expect(metrics).toMatch(new RegExp(`^nines_peer_state\\{peer="${peers[2].nodeId}",state="up"\\} 1`, 'm'));
   expect(metrics).toMatch(/^nines_raft_term [1-9]/m);
+  // The gateway counts its completions by model and outcome (startSwarm's first answer among them).
+  const gatewayMetrics = await (await fetch(`${gateway()}/metrics`)).text();
+  expect(gatewayMetrics).toMatch(/^nines_completions_total\{model="failover-test",outcome="success"\} [1-9]/m);
   const killed = peers[2].child!;
   killed.kill('SIGKILL');
   await new Promise((resolve) => killed.once('exit', resolve));

@@ -76,7 +76,8 @@ export class Protection {
     const estimate = promptTokens + job.maxTokens;
     const limited = this.rateLimiter.check(job.apiKeyName, { requests: 1, tokens: estimate });
     if (!limited.allowed) {
-      throw new OpenAiError('rate_limit_exceeded', `Rate limit reached for ${job.apiKeyName}: ${limited.limit} per minute. Retry in ${Math.ceil(limited.retryAfterMs / 1000)} s.`, null, limited.retryAfterMs);
+      // Which limit refused it rides along, for the metrics.
+      throw Object.assign(new OpenAiError('rate_limit_exceeded', `Rate limit reached for ${job.apiKeyName}: ${limited.limit} per minute. Retry in ${Math.ceil(limited.retryAfterMs / 1000)} s.`, null, limited.retryAfterMs), { limit: limited.limit });
     }
     this.observe();
     const decision = this.degradation.decide({ priority: job.apiKeyPriority, maxTokens: job.maxTokens, trace: job.trace });

@@ -50,7 +50,7 @@ export interface OpenAiRoutesOptions {
   /** Rate limits, the admission queue and the degradation policy (a gateway's; absent in-process). */
   protection?: Protection;
   /** Told of each completion refused before it ran (a rate limit, a full queue, too many streams): the availability tracker's 'rejected'. */
-  onRefusal?: () => void;
+  onRefusal?: (error: unknown) => void;
 }
 
 export const openAiPaths = ['/v1/chat/completions', '/v1/completions', '/v1/models'] as const;
@@ -66,7 +66,7 @@ export class OpenAiRoutes {
   private readonly rng: Rng;
   private readonly nowMs: () => number;
   private readonly protection: Protection | undefined;
-  private readonly onRefusal: (() => void) | undefined;
+  private readonly onRefusal: ((error: unknown) => void) | undefined;
 
   constructor(options: OpenAiRoutesOptions) {
     this.protection = options.protection;
@@ -129,14 +129,14 @@ export class OpenAiRoutes {
     try {
       releaseSlot = this.slots.acquire(caller.name);
     } catch (error) {
-      this.onRefusal?.();
+      this.onRefusal?.(error);
       throw error;
     }
     try {
       admitted = await this.protection?.admit({ ...draft, maxTokens }, promptTokens, request.signal);
     } catch (error) {
       releaseSlot();
-      if (!request.signal.aborted) this.onRefusal?.();
+      if (!request.signal.aborted) this.onRefusal?.(error);
       throw error;
     }
     const job: CompletionJob = admitted?.job ?? { ...draft, maxTokens };

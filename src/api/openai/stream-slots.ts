@@ -22,9 +22,12 @@ export class StreamSlots {
   acquire(keyName: string): () => void {
     const count = this.count(keyName);
     if (count >= this.perKeyMax) {
-      throw new OpenAiError(
-        'rate_limit_exceeded',
-        `Too many concurrent requests for API key '${keyName}': ${count} completions are running, and ${this.perKeyMax} is the limit per key. Wait for one to finish, then retry.`,
+      throw Object.assign(
+        new OpenAiError(
+          'rate_limit_exceeded',
+          `Too many concurrent requests for API key '${keyName}': ${count} completions are running, and ${this.perKeyMax} is the limit per key. Wait for one to finish, then retry.`,
+        ),
+        { limit: 'streams' },
       );
     }
     this.running.set(keyName, count + 1);
