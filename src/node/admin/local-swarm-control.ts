@@ -8,11 +8,6 @@ export const localSwarmControlEnv = 'NINES_LOCAL_SWARM_CONTROL';
 export const localSwarmTokenEnv = 'NINES_LOCAL_SWARM_TOKEN';
 const controlTimeoutMs = 70_000;
 
-interface SupervisedPeer {
-  index: number;
-  nodeId: string;
-}
-
 export class LocalSwarmControl {
   private constructor(
     private readonly base: URL,
@@ -40,12 +35,9 @@ export class LocalSwarmControl {
     return this.act(nodeId, 'restart');
   }
 
+  /** The supervisor's control server names peers by index or by node ID; the admin API knows node IDs. */
   private async act(nodeId: string, action: 'kill' | 'restart'): Promise<void> {
-    const answer = await this.call('GET', '/peers');
-    const peers = (Array.isArray(answer) ? answer : (answer as { peers?: unknown }).peers) as SupervisedPeer[] | undefined;
-    const peer = Array.isArray(peers) ? peers.find((candidate) => candidate.nodeId === nodeId) : undefined;
-    if (peer === undefined) throw Object.assign(new Error(`the local swarm has no peer ${nodeId}`), { code: 'ADMIN_PEER_UNKNOWN' });
-    await this.call('POST', `/peers/${peer.index}/${action}`);
+    await this.call('POST', `/peers/${nodeId}/${action}`);
   }
 
   private async call(method: string, path: string): Promise<unknown> {
@@ -57,8 +49,8 @@ export class LocalSwarmControl {
     }
     const body: unknown = await response.json().catch(() => ({}));
     if (!response.ok) {
-      const message = (body as { error?: { message?: string } }).error?.message ?? `status ${response.status}`;
-      throw Object.assign(new Error(`the local swarm's supervisor refused: ${message}`), { code: 'ADMIN_UNAVAILABLE' });
+      const { code, message } = (body as { error?: { code?: string; message?: string } }).error ?? {};
+      throw Object.assign(new Error(`the local swarm's supervisor refused: ${message ?? `status ${response.status}`}`), { code: code === 'LOCAL_PEER_NOT_FOUND' ? 'ADMIN_PEER_UNKNOWN' : 'ADMIN_UNAVAILABLE' });
     }
     return body;
   }
