@@ -3,7 +3,8 @@
  * its own data directory (SQLite in WAL mode, synchronous=FULL), founded with the same voters,
  * in one replication mode. Single-leader writes with acks=quorum (a majority fsynced, as etcd
  * acknowledges); leaderless uses n=3, r=2, w=2; multi-leader acknowledges after the local
- * fsync. The built CLI in dist/ runs, as a user runs it.
+ * fsync. The built CLI in dist/ runs, as a user runs it. Every request carries an API key
+ * (`nines cluster key add`), as a client of a keyed cluster sends it.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +25,7 @@ export class NinesCluster implements KvCluster {
   private readonly agents;
   private readonly logs: string[][];
   private nodeIds: string[] = [];
+  private headers: Record<string, string> = {};
 
   constructor(
     readonly size: number,
@@ -71,6 +73,8 @@ export class NinesCluster implements KvCluster {
   async start(): Promise<void> {
     const clusterDir = join(this.directory, 'cluster');
     execFileSync(process.execPath, [cli, 'cluster', 'init', '--dir', clusterDir, '--replication', this.mode, '--n', '3', '--r', '2', '--w', '2'], { stdio: 'pipe' });
+    const key = execFileSync(process.execPath, [cli, 'cluster', 'key', 'add', 'bench', '--dir', clusterDir], { encoding: 'utf8' }).split('\n')[0].trim();
+    this.headers = { authorization: `Bearer ${key}` };
     this.nodeIds = Array.from({ length: this.size }, (_, member) => {
       const output = execFileSync(process.execPath, [cli, 'cluster', 'issue', '--cluster-dir', clusterDir, '--data-dir', this.dataDir(member)], { encoding: 'utf8' });
       const match = /node ([0-9a-f]{40})/.exec(output);
@@ -90,17 +94,17 @@ export class NinesCluster implements KvCluster {
 
   async put(member: number, key: string, value: string, timeoutMs: number): Promise<void> {
     const acks = this.mode === 'single-leader' ? '?acks=quorum' : '';
-    const answer = await httpRequest(this.agents[member], this.apiPort(member), 'PUT', `/v1/kv/${encodeURIComponent(key)}${acks}`, value, timeoutMs);
+    const answer = await httpRequest(this.agents[member], this.apiPort(member), 'PUT', `/v1/kv/${encodeURIComponent(key)}${acks}`, value, timeoutMs, this.headers);
     if (answer.status !== 200) throw new Error(`nines put failed: ${answer.status} ${answer.body.slice(0, 200)}`);
   }
 
   async get(member: number, key: string, timeoutMs: number): Promise<void> {
-    const answer = await httpRequest(this.agents[member], this.apiPort(member), 'GET', `/v1/kv/${encodeURIComponent(key)}`, '', timeoutMs);
+    const answer = await httpRequest(this.agents[member], this.apiPort(member), 'GET', `/v1/kv/${encodeURIComponent(key)}`, '', timeoutMs, this.headers);
     if (answer.status !== 200 && answer.status !== 404) throw new Error(`nines get failed: ${answer.status} ${answer.body.slice(0, 200)}`);
   }
 
   private async status(member: number): Promise<{ role: string; leader?: string }> {
-    const answer = await httpRequest(this.agents[member], this.apiPort(member), 'GET', '/v1/cluster/status', '', 1_000);
+    const answer = await httpRequest(this.agents[member], this.apiPort(member), 'GET', '/v1/cluster/status', '', 1_000, this.headers);
     if (answer.status !== 200) throw new Error(`nines status failed: ${answer.status}`);
     return JSON.parse(answer.body) as { role: string; leader?: string };
   }

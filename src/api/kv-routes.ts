@@ -8,6 +8,10 @@
  *   POST   /v1/kv/<key>/cas?acks=...     body: {"expected": string|null, "value": string|null}
  *   GET    /v1/cluster/status            leader, term, commit and applied indexes, followers' lag
  *
+ * Every request needs `Authorization: Bearer <key>` with one of the cluster's API keys (the
+ * same keys as the OpenAI and admin routes), unless the cluster is open: 401 KV_UNAUTHORIZED
+ * without a known key, 401 KV_NO_KEYS while the cluster has none.
+ *
  * Every answer carries the header `x-nines-session`: the log index the client has now seen.
  * Passing it back on a read (header or `?session=`) with consistency=session makes any peer
  * wait until it has applied that index: read-after-write, whichever peer the read reaches.
@@ -16,6 +20,7 @@
 import { keyBytesMax, valueBytesMax, type AckLevel, type RaftStatus } from '../replication/leader/index.js';
 import type { KvWrite, ReadConsistency, WriteOutcome } from '../node/raft/raft-peer.js';
 import { handleReplicaKvRequest, type ReplicaKvBackend } from './replica-kv-routes.js';
+import type { ApiKeyRing } from './openai/auth.js';
 
 export const sessionHeader = 'x-nines-session';
 /** Request bodies at most: the largest value plus room for the JSON around a compare-and-set. */
@@ -46,6 +51,8 @@ export interface KvResponse {
 /** Error codes and their HTTP statuses, in one place. */
 const statusOfCode: Record<string, number> = {
   BAD_REQUEST: 400,
+  KV_UNAUTHORIZED: 401,
+  KV_NO_KEYS: 401,
   KV_COMMAND_INVALID: 400,
   KV_TOO_MANY_SIBLINGS: 409,
   KEY_NOT_FOUND: 404,
@@ -70,6 +77,24 @@ export function errorResponse(code: string, message: string, extra: Record<strin
   const status = statusOfCode[code] ?? 500;
   const headers: Record<string, string> = status === 503 ? { 'retry-after': '1' } : {};
   return { status, headers, body: { error: { code, message, ...extra } } };
+}
+
+/** The paths that take the cluster's API keys (the rest of /v1/* on a storage peer is a 404). */
+export function isKvPath(path: string): boolean {
+  return path.startsWith('/v1/kv/') || path.startsWith('/v1/cluster/');
+}
+
+/** The 401 a request gets when it does not carry one of the cluster's keys; undefined when it may go on. */
+export function kvRefusal(auth: ApiKeyRing, authorization: string | undefined): KvResponse | undefined {
+  if (auth.state === 'closed') {
+    return errorResponse('KV_NO_KEYS', 'this cluster has no API keys, so the key-value API is closed: add one with nines cluster key add <name> --dir <cluster dir>, or create the cluster with --open');
+  }
+  try {
+    auth.authenticate(authorization);
+    return undefined;
+  } catch (error) {
+    return errorResponse('KV_UNAUTHORIZED', `${(error as Error).message} (nines kv takes it with --api-key or NINES_API_KEY)`);
+  }
 }
 
 /** Any storage peer's backend: single-leader (Raft), multi-leader or leaderless. */

@@ -7,7 +7,8 @@
  */
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { handleKvRequest, kvBodyBytesMax, type AnyKvBackend } from './kv-routes.js';
+import { handleKvRequest, isKvPath, kvBodyBytesMax, kvRefusal, type AnyKvBackend } from './kv-routes.js';
+import type { ApiKeyRing } from './openai/auth.js';
 import type { OpenAiRoutesOptions } from './openai/routes.js';
 import { mountAdminRoutes, type AdminRoutesOptions } from './admin/routes.js';
 import { mountMetrics, type Metrics } from './metrics/index.js';
@@ -18,6 +19,8 @@ export interface ApiServerOptions {
   port: number;
   /** The key-value store of the peer's storage role; without it /v1/kv and /v1/cluster answer 404. */
   kv?: AnyKvBackend;
+  /** The cluster's keys, which /v1/kv and /v1/cluster take (an open ring lets everyone in); required with `kv`. */
+  kvAuth?: ApiKeyRing;
   /** The OpenAI-compatible routes (/v1/chat/completions, /v1/completions, /v1/models); without them those paths answer 404. */
   completions?: OpenAiRoutesOptions;
   /** The admin API (admin/routes.ts): the swarm, availability, a local swarm's chaos buttons. */
@@ -34,6 +37,9 @@ export class ApiServer {
   ) {}
 
   static async start(options: ApiServerOptions): Promise<ApiServer> {
+    // The store is never served without a decision about who may use it: an open cluster says so with an open ring.
+    if (options.kv !== undefined && options.kvAuth === undefined) throw new TypeError('ApiServer: kv needs kvAuth, the cluster\'s key ring (new ApiKeyRing({ open: true }) for an open cluster)');
+    const kvAuth = options.kvAuth;
     const app = Fastify({ bodyLimit: kvBodyBytesMax, logger: false });
     // Values are stored as sent: every body is read as text, whatever its content type says.
     app.removeAllContentTypeParsers();
@@ -51,6 +57,8 @@ export class ApiServer {
         const why = /^\/v1\/(kv|cluster)\//.test(url.pathname) ? ': it has no storage role, so ask a storage peer' : '';
         return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${url.pathname} on this peer${why}` } });
       }
+      const refusal = isKvPath(url.pathname) ? kvRefusal(kvAuth!, request.headers.authorization) : undefined;
+      if (refusal !== undefined) return reply.status(refusal.status).headers(refusal.headers).send(refusal.body);
       const response = await handleKvRequest(options.kv, {
         method: request.method,
         path: url.pathname,

@@ -1,7 +1,8 @@
 /**
  * `nines cluster key add|list|revoke`: the API keys a cluster's gateways accept
  * (`Authorization: Bearer <key>`), kept in `<cluster dir>/api-keys.json` (mode 0600).
- * Gateways read the file when they start: restart them after a change.
+ * Peers running with `--cluster-dir <dir>` follow the file: a new key works, and a revoked key
+ * is refused, within about a second; a peer elsewhere keeps its copy until the file reaches it.
  */
 import { Command, Option } from 'commander';
 import { addApiKey, apiKeysPath, gatewayRateLimitDefaults, readApiKeys, revokeApiKey } from '../node/api-keys-file.js';
@@ -21,7 +22,7 @@ export function registerClusterKeys(cluster: Command, output: { write(text: stri
     .action((name: string, flags: { dir: string; priority: 'normal' | 'low'; rpm?: number; tpm?: number }, command: Command) => {
       const limits = { ...(flags.rpm !== undefined && { requestsPerMinute: flags.rpm }), ...(flags.tpm !== undefined && { tokensPerMinute: flags.tpm }) };
       const created = run(command, () => addApiKey(flags.dir, name, flags.priority, limits));
-      output.write(`${created}\nadded key "${name}" (${flags.priority} priority) to ${apiKeysPath(flags.dir)}; restart the gateways to accept it\n`);
+      output.write(`${created}\nadded key "${name}" (${flags.priority} priority) to ${apiKeysPath(flags.dir)}; peers running with --cluster-dir ${flags.dir} accept it within a second\n`);
     });
   key
     .command('list')
@@ -43,12 +44,12 @@ export function registerClusterKeys(cluster: Command, output: { write(text: stri
     });
   key
     .command('revoke')
-    .description('remove a key: gateways refuse it once restarted')
+    .description('remove a key: peers running with this cluster directory refuse it within a second')
     .argument('<name>')
     .option('--dir <dir>', 'the cluster directory', clusterDirDefault)
     .action((name: string, flags: { dir: string }, command: Command) => {
       run(command, () => revokeApiKey(flags.dir, name));
-      output.write(`revoked key "${name}"; restart the gateways to refuse it\n`);
+      output.write(`revoked key "${name}"; peers running with --cluster-dir ${flags.dir} refuse it within a second\n`);
     });
 }
 

@@ -5,6 +5,8 @@
  * "compute": true, "gateway": true, "api": "127.0.0.1:8080" }`. A repeatable flag takes a list.
  * Flags given on the command line win over the file; every value goes through the same parsing
  * and checks as the flag itself, and an unknown key is refused with the list of known ones.
+ * Roles follow the flags' rule: a file that names none ("storage", "compute", "gateway",
+ * "role": "tracker") runs them all, and `"dht-only": true` runs a bare DHT peer.
  */
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command, type Option } from 'commander';

@@ -3,7 +3,8 @@
  * peer's HTTP API (src/api/kv-routes.ts, and replica-kv-routes.ts in the multi-leader and
  * leaderless modes, where reads may return concurrent values with a context to resolve them). The peer is `--peer http://host:port`, or the
  * node running in `--data-dir D` (its node.json says where its API listens), or
- * $NINES_PEER.
+ * $NINES_PEER. Requests carry one of the cluster's API keys (`--api-key`, or $NINES_API_KEY):
+ * the key-value API takes the same keys as the OpenAI API, unless the cluster is open.
  *
  * A write refused as unavailable (503: no leader yet, an election under way) was never
  * proposed, so it is retried until `--retry-ms` runs out; any other failure is reported.
@@ -19,6 +20,7 @@ interface PeerOptions {
   dataDir?: string;
   retryMs: number;
   json?: boolean;
+  apiKey?: string;
 }
 
 class KvClientError extends Error {
@@ -68,7 +70,7 @@ async function call(options: PeerOptions, method: string, path: string, body?: s
   for (;;) {
     let response: Response;
     try {
-      response = await fetch(url, { method, body, signal: AbortSignal.timeout(Math.max(1_000, options.retryMs)) });
+      response = await fetch(url, { method, body, headers: authorizationHeaders(options), signal: AbortSignal.timeout(Math.max(1_000, options.retryMs)) });
     } catch (error) {
       throw new KvClientError('PEER_UNREACHABLE', `cannot reach ${url}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`);
     }
@@ -85,6 +87,12 @@ async function call(options: PeerOptions, method: string, path: string, body?: s
     }
     return answer;
   }
+}
+
+/** The key from --api-key, else $NINES_API_KEY; no header at all without one (an open cluster needs none). */
+function authorizationHeaders(options: PeerOptions): Record<string, string> {
+  const key = options.apiKey ?? process.env.NINES_API_KEY;
+  return key === undefined || key === '' ? {} : { authorization: `Bearer ${key}` };
 }
 
 function failIfError(answer: Answer): void {
@@ -106,6 +114,7 @@ function addPeerOptions(command: Command): Command {
   return command
     .option('--peer <url>', 'the peer to ask, e.g. http://127.0.0.1:7400', parseUrl)
     .option('-d, --data-dir <dir>', 'ask the node running in this data directory')
+    .option('--api-key <key>', 'one of the cluster\'s API keys (default: $NINES_API_KEY; an open cluster needs none)')
     .option('--retry-ms <ms>', 'keep retrying while the cluster has no leader, up to this long', integerOption('--retry-ms', 0, 600_000), 5_000)
     .option('--json', 'print the whole answer as JSON');
 }

@@ -5,21 +5,28 @@
  *              [--bootstrap host:port#id ...] [--tracker host:port#id ...]
  *              [--multicast [group:port]] [--multicast-interface address]
  *              [--announce-interval seconds] [--role peer|tracker] [--tracker-ttl seconds]
+ *              [--storage [--voters ...]] [--compute] [--gateway] [--dht-only] [--api host:port]
  *              [--log-level debug|info|warn|error]
+ *
+ * A peer runs every role (storage, compute, gateway and tracker) unless its flags (or --config)
+ * choose some: then exactly those. `--dht-only` runs a bare DHT peer. Storage without --voters
+ * is a one-node cluster of this node alone.
  *
  * It prints its contact line (host:port#nodeid) on standard output once it listens, and
  * logs as JSON lines on standard error. `nines tracker` (tracker.ts) is the same command
  * with the tracker role.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { jsonLinesLogger, logLevels, Node, stopTimeoutMs, type LogLevel, type NodeRole } from '../node/index.js';
+import { jsonLinesLogger, logLevels, Node, stopTimeoutMs, type LogLevel, type NodeConfig, type NodeRole } from '../node/index.js';
 import { multicastGroupDefault, multicastPortDefault, type DiscoveryConfig } from '../p2p/discovery/index.js';
 import { parseContact, type Contact } from '../p2p/identity/index.js';
 import { integerOption, numberOption } from './options.js';
 import { applyConfigFile } from './config-file.js';
-import { storageDefaults, type StorageConfig } from '../node/storage-role.js';
+import { storageDefaults } from '../node/storage-role.js';
 import type { AckLevel } from '../replication/leader/index.js';
 import { createFetchProgressDisplay, modelNameProblem, type FetchProgress } from '../service/model-distribution/index.js';
+
+type NodeStorageConfig = NonNullable<NodeConfig['storage']>;
 
 interface NodeFlags {
   dataDir: string;
@@ -38,6 +45,7 @@ interface NodeFlags {
   storage?: boolean;
   compute?: boolean;
   gateway?: boolean;
+  dhtOnly?: boolean;
   model?: string;
   fetchModel?: string;
   threads?: number;
@@ -119,7 +127,7 @@ function votersOption(value: string, previous: Contact[] | undefined): Contact[]
 export function addStorageOptions(command: Command): Command {
   return command
     .option('--storage', "store data: a replica of the key-value store in the cluster's replication mode (<data-dir>/raft.sqlite, multi-leader.sqlite or leaderless.sqlite), served on --api")
-    .option('--voters <host:port#id,...>', 'with --storage: every storage peer (single-leader: every founding voter), this node too, comma-separated or repeated; the same list on each', votersOption)
+    .option('--voters <host:port#id,...>', 'with --storage: every storage peer (single-leader: every founding voter), this node too, comma-separated or repeated; the same list on each (default: this node alone, a one-node cluster)', votersOption)
     .option('--compute', 'load the model and generate text for the swarm\'s gateways (announced in the DHT)')
     .option('--gateway', 'serve the OpenAI-compatible API on --api with the swarm\'s compute peers and the cluster\'s API keys; conversations live in --storage on this node, or without it on the storage peers found in the DHT (and --storage-peers)')
     .option('--storage-peers <host:port#id,...>', 'with --gateway and without --storage: storage peers to keep conversations on, reached at once (more are found in the DHT), comma-separated or repeated', votersOption)
@@ -131,7 +139,36 @@ export function addStorageOptions(command: Command): Command {
     .option('--tick-ms <ms>', 'with --storage: milliseconds per Raft tick', integerOption('--tick-ms', 1, 10_000), storageDefaults.tickMs)
     .option('--election-ticks <n>', 'with --storage: election timeout in ticks (randomized between n and 2n)', integerOption('--election-ticks', 2, 10_000), storageDefaults.electionTicks)
     .option('--heartbeat-ticks <n>', 'with --storage: leader heartbeat interval in ticks (below --election-ticks)', integerOption('--heartbeat-ticks', 1, 10_000), storageDefaults.heartbeatTicks)
-    .addOption(new Option('--acks <level>', 'with --storage: the default durability of a write').choices(['leader', 'quorum', 'all']).default(storageDefaults.defaultAcks));
+    .addOption(new Option('--acks <level>', 'with --storage: the default durability of a write').choices(['leader', 'quorum', 'all']).default(storageDefaults.defaultAcks))
+    .option('--dht-only', 'a bare DHT peer: none of the roles above, nor the tracker (without any role flag a peer runs them all)');
+}
+
+/** The roles a peer runs, once the flags are read: `allRolesByDefault` when no flag chose any. */
+export interface SettledRoles {
+  storage: boolean;
+  compute: boolean;
+  gateway: boolean;
+  role: NodeRole;
+  allRolesByDefault: boolean;
+}
+
+/**
+ * Issue 7: a peer runs every role — storage, compute, gateway and tracker — unless its flags
+ * choose some (--storage, --compute, --gateway, --role tracker), and then exactly those.
+ * `--role peer` given on its own says "not a tracker": the other three roles still run.
+ * `--dht-only` asks for none, and cannot go with a role flag.
+ */
+export function settleRoles(flags: Pick<NodeFlags, 'storage' | 'compute' | 'gateway' | 'dhtOnly' | 'role'>, roleGiven: boolean): SettledRoles {
+  const chosen = [
+    ...(flags.storage === true ? ['--storage'] : []), ...(flags.compute === true ? ['--compute'] : []), ...(flags.gateway === true ? ['--gateway'] : []),
+    ...(flags.role === 'tracker' ? ['--role tracker'] : []),
+  ];
+  if (flags.dhtOnly === true) {
+    if (chosen.length > 0) throw new InvalidArgumentError(`--dht-only runs a bare DHT peer, without roles, but ${chosen.join(', ')} ${chosen.length === 1 ? 'asks' : 'ask'} for one: drop --dht-only, or the role flags.`);
+    return { storage: false, compute: false, gateway: false, role: 'peer', allRolesByDefault: false };
+  }
+  if (chosen.length > 0) return { storage: flags.storage === true, compute: flags.compute === true, gateway: flags.gateway === true, role: flags.role, allRolesByDefault: false };
+  return { storage: true, compute: true, gateway: true, role: roleGiven ? flags.role : 'tracker', allRolesByDefault: true };
 }
 
 /** --fetch-model replaces --model, and only peers that use a model have one to fetch. */
@@ -143,7 +180,7 @@ function checkFetchModel(flags: NodeFlags): void {
   if (problem !== undefined) throw new InvalidArgumentError(`--fetch-model: ${problem}.`);
 }
 
-function storageConfig(flags: NodeFlags): StorageConfig | undefined {
+function storageConfig(flags: NodeFlags): NodeStorageConfig | undefined {
   if (flags.storagePeers !== undefined && (flags.storage === true || flags.gateway !== true)) {
     throw new InvalidArgumentError('--storage-peers is for a gateway without --storage (a gateway-only peer); a storage peer keeps conversations in its own replica.');
   }
@@ -151,9 +188,9 @@ function storageConfig(flags: NodeFlags): StorageConfig | undefined {
     if (flags.voters !== undefined) throw new InvalidArgumentError('--voters needs --storage: only storage nodes take part in replication.');
     return undefined;
   }
-  if (flags.voters === undefined || flags.voters.length === 0) throw new InvalidArgumentError('--storage needs --voters: every founding voter as host:port#nodeid, this node included.');
   if (flags.heartbeatTicks >= flags.electionTicks) throw new InvalidArgumentError(`--heartbeat-ticks (${flags.heartbeatTicks}) must be below --election-ticks (${flags.electionTicks}).`);
-  return { voters: flags.voters, tickMs: flags.tickMs, electionTicks: flags.electionTicks, heartbeatTicks: flags.heartbeatTicks, defaultAcks: flags.acks };
+  // Without --voters the node founds a one-node cluster of its own (the node fills in its contact once it listens).
+  return { ...(flags.voters !== undefined && { voters: flags.voters }), tickMs: flags.tickMs, electionTicks: flags.electionTicks, heartbeatTicks: flags.heartbeatTicks, defaultAcks: flags.acks };
 }
 
 /** A download's progress bar on standard error when it is a terminal (the node logs the progress either way). */
@@ -163,11 +200,16 @@ function fetchProgress(name: string): ((progress: FetchProgress) => void) | unde
 }
 
 /** Starts the node, prints its contact, and stops it cleanly on SIGTERM or SIGINT. */
-export async function runNode(flags: NodeFlags, command: Command): Promise<void> {
-  const logger = jsonLinesLogger((line) => void process.stderr.write(line), flags.logLevel, { pid: process.pid });
+export async function runNode(given: NodeFlags, command: Command): Promise<void> {
+  const logger = jsonLinesLogger((line) => void process.stderr.write(line), given.logLevel, { pid: process.pid });
   let node: Node;
-  let storage: StorageConfig | undefined;
+  let storage: NodeStorageConfig | undefined;
+  let flags = given;
+  let allRolesByDefault = false;
   try {
+    const roles = settleRoles(given, command.getOptionValueSource('role') !== 'default');
+    ({ allRolesByDefault } = roles);
+    flags = { ...given, storage: roles.storage, compute: roles.compute, gateway: roles.gateway, role: roles.role };
     storage = storageConfig(flags);
     checkFetchModel(flags);
   } catch (error) {
@@ -176,6 +218,7 @@ export async function runNode(flags: NodeFlags, command: Command): Promise<void>
   try {
     node = await Node.start({
       storage,
+      allRolesByDefault,
       api: flags.api,
       serving: {
         compute: flags.compute === true,
@@ -214,9 +257,9 @@ export async function runNode(flags: NodeFlags, command: Command): Promise<void>
 }
 
 export function registerNode(program: Command): Command {
-  const command = program.command('node').description('run a peer: join the DHT through bootstrap contacts, trackers and/or multicast');
+  const command = program.command('node').description('run a peer: join the DHT through bootstrap contacts, trackers and/or multicast; with no role flag it runs every role (storage, compute, gateway, tracker), with role flags exactly those, with --dht-only none');
   addStorageOptions(addNodeOptions(command))
-    .addOption(new Option('--role <role>', 'what this node does besides being a DHT peer').choices(['peer', 'tracker']).default('peer'))
+    .addOption(new Option('--role <role>', 'tracker: also serve as a tracker (a role flag); peer: not a tracker (on its own, the other roles still run by default)').choices(['peer', 'tracker']).default('peer'))
     .action((_flags: NodeFlags, self: Command) => runNode(settledFlags<NodeFlags>(self), self));
   return command;
 }

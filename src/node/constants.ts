@@ -23,3 +23,8 @@ export const certifiedMembersMax = 65_536;
 export const drainMs = 8_000;
 /** How long a clean stop may take in all (the drain, then flushing and closing) before the process gives up and exits. */
 export const stopTimeoutMs = drainMs + 7_000;
+/**
+ * How often a running peer checks its cluster directory's api-keys.json for changes (`nines
+ * cluster key add|revoke`): a new key works, and a revoked one is refused, within about this long.
+ */
+export const apiKeysReloadIntervalMs = 1_000;

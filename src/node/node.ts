@@ -32,7 +32,8 @@ import { removeNodeFile, writeNodeFile } from './node-file.js';
 import { settleModelFile, type FetchProgress, type SettledModelFile } from '../service/model-distribution/index.js';
 import { ApiKeyRing } from '../api/openai/auth.js';
 import type { AdminBackend } from '../api/admin/routes.js';
-import { adminApiAuth } from './api-keys-file.js';
+import { settlePeerApiKeys, type PeerApiKeys } from './api-keys-file.js';
+import { ApiKeysWatch, warnIfNoKeys } from './api-keys-watch.js';
 import { LocalSwarmControl } from './admin/local-swarm-control.js';
 import { SwarmView, type PeerSummary } from './admin/swarm-view.js';
 import { HealthRole } from './health-role.js';
@@ -55,8 +56,14 @@ export interface NodeConfig {
   trackerTtlMs?: number;
   logger: Logger;
   kademlia?: Partial<KademliaSettings>;
-  /** The storage role (a replica of the key-value store), when this node stores data. */
-  storage?: StorageConfig;
+  /** The storage role (a replica of the key-value store), when this node stores data; without voters, this node alone (a one-node cluster). */
+  storage?: Omit<StorageConfig, 'voters'> & { voters?: StorageConfig['voters'] };
+  /**
+   * The roles were not chosen but taken by default (`nines node` without role flags): a gateway
+   * on a cluster without API keys then starts, warns and answers 401, where a gateway that was
+   * asked for refuses to start.
+   */
+  allRolesByDefault?: boolean;
   /** The compute and gateway roles (the model, and the OpenAI-compatible API). */
   serving?: ServingConfig;
   /** Where the HTTP API listens, on nodes with the storage or gateway role (port 0: any free port). */
@@ -106,6 +113,7 @@ export class Node implements AdminApi {
   private readonly storage: StorageRole | undefined;
   private readonly serving: ServingRole;
   private readonly health: HealthRole;
+  private readonly keysWatch: ApiKeysWatch | undefined;
   private stopping: Promise<void> | undefined;
   /** The model file this node fetched and/or seeds (model distribution). */
   private modelFile: SettledModelFile | undefined;
@@ -115,8 +123,10 @@ export class Node implements AdminApi {
     storage: StorageRole | undefined;
     serving: ServingRole;
     health: HealthRole;
+    keysWatch: ApiKeysWatch | undefined;
   }) {
     this.health = parts.health;
+    this.keysWatch = parts.keysWatch;
     this.config = parts.config;
     this.identity = parts.identity;
     this.self = parts.self;
@@ -143,6 +153,10 @@ export class Node implements AdminApi {
     const identity = await loadOrIssueIdentity(config.dataDir, config.clusterDir);
     if (identity.issued) logger.info({ nodeId: identity.nodeId, dataDir: config.dataDir }, 'issued a new identity from the cluster CA');
     const host = advertisedHost(config);
+    // Before anything listens: a gateway that was asked for and has no keys refuses to start.
+    const keys = settlePeerApiKeys(config.dataDir, config.clusterDir, { required: config.serving?.gateway === true && config.allRolesByDefault !== true });
+    const ring = new ApiKeyRing(keys.auth);
+    warnIfNoKeys(ring, { gateway: config.serving?.gateway === true, storage: config.storage !== undefined, clusterDir: config.clusterDir, logger });
     const members = new CertifiedMembers(certifiedMembersMax);
     members.add(identity.nodeId);
     const transport = new Transport({
@@ -169,7 +183,11 @@ export class Node implements AdminApi {
       if (tracker !== undefined) started.push(tracker);
       const announcer = { contact: self, certificatePem: identity.certPem, keyPem: identity.keyPem };
       const discovery = new Discovery(config.discovery, { transport, dht, rng, logger, announcer, caPem: identity.caPem });
-      const storageConfig = config.storage === undefined ? undefined : { ...config.storage, replication: config.storage.replication ?? settleReplication(config.dataDir, config.clusterDir) };
+      const storageConfig = config.storage === undefined ? undefined : {
+        ...config.storage,
+        voters: config.storage.voters === undefined || config.storage.voters.length === 0 ? [self] : config.storage.voters,
+        replication: config.storage.replication ?? settleReplication(config.dataDir, config.clusterDir),
+      };
       const storage = storageConfig === undefined ? undefined : StorageRole.start({ nodeId: identity.nodeId, dataDir: config.dataDir, transport, logger, config: storageConfig });
       if (storage !== undefined) started.push(storage);
       // Model distribution: fetching from peers needs the DHT joined, so discovery starts before the serving role;
@@ -181,9 +199,14 @@ export class Node implements AdminApi {
       const servingConfig = { ...(config.serving ?? { compute: false, gateway: false }), ...(modelFile.path !== undefined && { modelPath: modelFile.path }) };
       // The view answers for the node, which exists only once every part below has started.
       const late: { node?: Node } = {};
-      const { health, serving } = await startServingParts({ config, identity, self, transport, dht, storage, servingConfig, late, started });
+      const { health, serving } = await startServingParts({ config, identity, self, transport, dht, storage, servingConfig, keys: { ...keys, ring }, late, started });
+      const keysWatch = config.clusterDir === undefined ? undefined : new ApiKeysWatch({
+        dataDir: config.dataDir, clusterDir: config.clusterDir, ring, applied: keys.config, logger, onLimits: (limits) => serving.replaceKeyLimits(limits),
+      });
+      keysWatch?.start();
+      if (keysWatch !== undefined) started.push(keysWatch);
       const token = randomBytes(adminTokenBytes).toString('hex');
-      const node = new Node({ config, identity, self, transport, dht, discovery, tracker, token, storage, serving, health });
+      const node = new Node({ config, identity, self, transport, dht, discovery, tracker, token, storage, serving, health, keysWatch });
       late.node = node;
       node.modelFile = modelFile;
       const adminPort = await node.admin.listen();
@@ -268,6 +291,7 @@ export class Node implements AdminApi {
   /** Leaves cleanly: stops discovery and ticking, closes the admin channel and every connection, removes node.json. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.keysWatch?.stop();
       this.discovery.stop();
       this.tracker?.stop();
       // The DHT stays up while answers in progress finish: a gateway may still need to find another compute peer.
@@ -293,9 +317,9 @@ export class Node implements AdminApi {
  */
 async function startServingParts(parts: {
   config: NodeConfig; identity: Identity; self: Contact; transport: Transport; dht: DhtShell; storage: StorageRole | undefined; servingConfig: ServingConfig;
-  late: { node?: Node }; started: { stop(): unknown }[];
+  keys: PeerApiKeys & { ring: ApiKeyRing }; late: { node?: Node }; started: { stop(): unknown }[];
 }): Promise<{ health: HealthRole; serving: ServingRole }> {
-  const { config, identity, self, transport, dht, storage, servingConfig, late, started } = parts;
+  const { config, identity, self, transport, dht, storage, servingConfig, keys, late, started } = parts;
   const known = () => knownPeers(dht, transport, config.storage?.voters ?? []);
   const swarmView = new SwarmView({
     self, transport, knownPeers: known,
@@ -315,7 +339,8 @@ async function startServingParts(parts: {
   const metrics = peerMetrics(dht, storage, () => late.node?.servingRole, health);
   const serving = await ServingRole.start({
     nodeId: identity.nodeId, dataDir: config.dataDir, clusterDir: config.clusterDir, transport, dht, logger: config.logger, storage, api: config.api ?? { host: '127.0.0.1', port: 0 }, config: servingConfig,
-    admin: { backend: adminBackend(swarmView, health, servingConfig.gateway), auth: adminAuthRing(config) },
+    admin: { backend: adminBackend(swarmView, health, servingConfig.gateway), auth: keys.ring },
+    keys: { ring: keys.ring, limits: keys.limits },
     metrics,
     outcomes: {
       onOutcome: (report) => {
@@ -374,10 +399,6 @@ function adminBackend(view: SwarmView, health: HealthRole, gateway: boolean): Ad
   };
 }
 
-function adminAuthRing(config: NodeConfig): ApiKeyRing | undefined {
-  const auth = adminApiAuth(config.dataDir, config.clusterDir);
-  return auth === undefined ? undefined : new ApiKeyRing(auth);
-}
 
 /** Checks that a listen host is an IP address or a plain host name, before any work is done. */
 export function checkListenHost(host: string): string {

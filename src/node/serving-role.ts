@@ -33,7 +33,8 @@ import type { Contact } from '../p2p/identity/index.js';
 import { SwarmCompletionBackend } from '../service/swarm/swarm-backend.js';
 import { withOutcomes, type JobReport } from '../service/outcome-backend.js';
 import type { CompletionBackend } from '../service/completion-backend.js';
-import { gatewayRateLimitDefaults, settleApiKeys } from './api-keys-file.js';
+import { gatewayRateLimitDefaults, type KeyLimitsByName } from './api-keys-file.js';
+import type { ApiKeyRing } from '../api/openai/auth.js';
 import { RaftPeer } from './raft/raft-peer.js';
 import type { StorageRole } from './storage-role.js';
 
@@ -61,6 +62,8 @@ interface StartParts {
   api: { host: string; port: number };
   config: ServingConfig;
   admin?: AdminRoutesOptions;
+  /** The peer's live key ring (the OpenAI and key-value routes take it) and each key's rate limits; the node swaps both when api-keys.json changes. */
+  keys: { ring: ApiKeyRing; limits: KeyLimitsByName };
   metrics?: Metrics;
   /** Where the gateway reports how each completion ended, for the availability tracker. */
   outcomes?: { onOutcome: (report: JobReport) => void; onRefusal: (error: unknown) => void };
@@ -87,7 +90,7 @@ export class ServingRole {
     const localConversations = conversationsOf({});
     const servedConversations = conversationsOf({ retryDeadlineMs: 0 });
     let remote: RemoteConversations | undefined;
-    const keys = config.gateway ? settleApiKeys(parts.dataDir, parts.clusterDir) : undefined;
+    const { keys } = parts;
     const header = config.compute || config.gateway ? loadModelHeader(config.modelPath) : undefined;
     const loadOptions = { threads: config.threads, kernels: config.kernels };
     let compute: ComputeRole | undefined;
@@ -105,13 +108,13 @@ export class ServingRole {
           conversations: localConversations ?? (remote = new RemoteConversations({ transport: parts.transport, dht: parts.dht, contacts: config.storagePeers, breakers: directory.breakers, logger: parts.logger })),
           onFailover: (event) => parts.logger.info(event, 'answer moved to another compute peer'),
         })),
-        auth: keys!.auth,
+        auth: keys.ring,
         ...(parts.outcomes !== undefined && { onRefusal: parts.outcomes.onRefusal }),
-        protection: new Protection({ rateLimits: { defaults: gatewayRateLimitDefaults, limits: keys!.limits } }),
+        protection: new Protection({ rateLimits: { defaults: gatewayRateLimitDefaults, limits: keys.limits } }),
       };
       // Every peer serves HTTP: the admin API, the metrics and the dashboard; the store and the OpenAI routes where it has those roles.
       const api = await ApiServer.start({
-        host: parts.api.host, port: parts.api.port, ...(storage !== undefined && { kv: storage.peer }), ...(completions !== undefined && { completions }), ...(parts.admin !== undefined && { admin: parts.admin }),
+        host: parts.api.host, port: parts.api.port, ...(storage !== undefined && { kv: storage.peer, kvAuth: keys.ring }), ...(completions !== undefined && { completions }), ...(parts.admin !== undefined && { admin: parts.admin }),
         ...(parts.metrics !== undefined && { metrics: parts.metrics }),
       });
       // Last, so that nothing after it can fail and leave its republish timer running.
@@ -133,6 +136,11 @@ export class ServingRole {
     if (this.compute === undefined) return;
     await this.compute.warmUp();
     if (!(await this.compute.announce())) this.logger.info({}, 'no peer stored the model provider record yet; it is republished periodically');
+  }
+
+  /** Sets each key's rate limits after api-keys.json changed (a key it does not name keeps the defaults). */
+  replaceKeyLimits(limits: KeyLimitsByName): void {
+    for (const [keyName, keyLimits] of Object.entries(limits)) this.protection?.rateLimiter.setLimits(keyName, keyLimits);
   }
 
   /** What the metrics read of the gateway and compute roles, at each scrape. */

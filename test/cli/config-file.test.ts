@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyConfigFile, configFileBytesMax } from '../../src/cli/config-file.js';
-import { addNodeOptions, addStorageOptions } from '../../src/cli/node.js';
+import { addNodeOptions, addStorageOptions, settleRoles } from '../../src/cli/node.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'nines-config-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -37,5 +37,13 @@ describe('--config', () => {
     expect(() => configured('[1, 2]')).toThrow(/one JSON object/);
     expect(() => configured('{ "data-dir": ')).toThrow(/not JSON/);
     expect(() => configured({ 'data-dir': 'x'.repeat(configFileBytesMax) })).toThrow(/over 65536 bytes/);
+  });
+
+  it('follows the flags\' rule for roles: none named runs them all, some named runs exactly those, "dht-only" none', () => {
+    const rolesOf = (settings: Record<string, unknown>) => settleRoles({ ...configured(settings), role: 'peer' }, false);
+    expect(rolesOf({ 'data-dir': 'a' })).toEqual({ storage: true, compute: true, gateway: true, role: 'tracker', allRolesByDefault: true });
+    expect(rolesOf({ 'data-dir': 'a', gateway: true })).toEqual({ storage: false, compute: false, gateway: true, role: 'peer', allRolesByDefault: false });
+    expect(rolesOf({ 'data-dir': 'a', 'dht-only': true })).toEqual({ storage: false, compute: false, gateway: false, role: 'peer', allRolesByDefault: false });
+    expect(() => rolesOf({ 'data-dir': 'a', 'dht-only': true, storage: true })).toThrow(/--dht-only runs a bare DHT peer.*--storage asks for one/);
   });
 });

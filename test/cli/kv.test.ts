@@ -1,6 +1,7 @@
 /**
- * `nines kv` and `nines cluster status` against a real one-voter storage node: the commands
- * a user types, their output and exit codes.
+ * `nines kv` and `nines cluster status` against a real one-voter storage node (`--storage`
+ * without `--voters`: a one-node cluster) on a keyed cluster: the commands a user types, with
+ * the key in --api-key or NINES_API_KEY, their output and exit codes.
  */
 import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -15,18 +16,20 @@ const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const directory = mkdtempSync(join(tmpdir(), 'nines-cli-kv-'));
 const dataDir = join(directory, 'node');
 let child: ChildProcess;
+let apiKey: string;
 
-function nines(args: string[]) {
-  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 30_000 });
+/** Runs nines with the cluster's key in NINES_API_KEY, or with none there when `key` is null. */
+function nines(args: string[], key: string | null = apiKey) {
+  const { NINES_API_KEY: _inherited, ...environment } = process.env;
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 30_000, env: { ...environment, ...(key !== null && { NINES_API_KEY: key }) } });
 }
 
 beforeAll(async () => {
   const clusterDir = join(directory, 'ca');
   execFileSync(process.execPath, [cli, 'cluster', 'init', '--dir', clusterDir], { stdio: 'pipe' });
-  const issued = execFileSync(process.execPath, [cli, 'cluster', 'issue', '--cluster-dir', clusterDir, '--data-dir', dataDir], { encoding: 'utf8' });
-  const nodeId = /node ([0-9a-f]{40})/.exec(issued)![1];
+  apiKey = execFileSync(process.execPath, [cli, 'cluster', 'key', 'add', 'cli', '--dir', clusterDir], { encoding: 'utf8' }).split('\n')[0];
   const [port] = await freePorts(1);
-  child = spawn(process.execPath, [cli, 'node', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--storage', '--voters', `127.0.0.1:${port}#${nodeId}`, '--tick-ms', '20'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawn(process.execPath, [cli, 'node', '--data-dir', dataDir, '--cluster-dir', clusterDir, '--listen', `127.0.0.1:${port}`, '--storage', '--tick-ms', '20'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const deadline = Date.now() + 20_000;
@@ -57,6 +60,19 @@ describe('nines kv and nines cluster status', () => {
     const missing = nines(['kv', 'get', '--data-dir', dataDir, 'exodus']);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/exodus: not found/);
+  });
+
+  it('sends the key from --api-key or NINES_API_KEY, and says how to pass one when it is missing or wrong', () => {
+    expect(nines(['kv', 'put', '--data-dir', dataDir, 'psalm', '23', '--api-key', apiKey], null).status).toBe(0);
+    expect(nines(['kv', 'get', '--data-dir', dataDir, 'psalm']).stdout).toBe('23\n');
+    const keyless = nines(['kv', 'get', '--data-dir', dataDir, 'psalm'], null);
+    expect(keyless.status).toBe(1);
+    expect(keyless.stderr).toMatch(/KV_UNAUTHORIZED: You didn't provide an API key.*--api-key or NINES_API_KEY/);
+    // The flag wins over the environment.
+    const wrong = nines(['kv', 'put', '--data-dir', dataDir, 'psalm', '24', '--api-key', 'nines-not-a-key-of-this-cluster']);
+    expect(wrong.stderr).toMatch(/KV_UNAUTHORIZED: Incorrect API key provided/);
+    expect(nines(['cluster', 'status', '--data-dir', dataDir], null).stderr).toMatch(/KV_UNAUTHORIZED/);
+    expect(nines(['kv', 'get', '--data-dir', dataDir, 'psalm']).stdout).toBe('23\n');
   });
 
   it('shows the Raft status of the peer', () => {

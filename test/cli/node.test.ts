@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Command, CommanderError } from 'commander';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseListenAddress, parseMulticastAddress, registerNode } from '../../src/cli/node.js';
+import { parseListenAddress, parseMulticastAddress, registerNode, settleRoles } from '../../src/cli/node.js';
 import { formatRoutingTable, registerPeers } from '../../src/cli/peers.js';
 import { registerTracker } from '../../src/cli/tracker.js';
 import { initCluster } from '../../src/p2p/identity/index.js';
@@ -52,6 +52,20 @@ describe('nines node, nines tracker and nines peers refuse bad input clearly', (
     expect(role.err).toMatch(/Allowed choices are peer, tracker/);
     const missing = await run(['node', `--bootstrap=127.0.0.1:4000#${nodeId}`]);
     expect(missing.err).toContain("required option '--data-dir <dir>' not specified");
+  });
+
+  it('runs every role unless flags choose some, and refuses --dht-only with a role flag', async () => {
+    const all = { storage: true, compute: true, gateway: true, role: 'tracker', allRolesByDefault: true };
+    expect(settleRoles({ role: 'peer' }, false)).toEqual(all);
+    // --role peer on its own only says "not a tracker".
+    expect(settleRoles({ role: 'peer' }, true)).toEqual({ ...all, role: 'peer' });
+    expect(settleRoles({ role: 'peer', compute: true }, false)).toEqual({ storage: false, compute: true, gateway: false, role: 'peer', allRolesByDefault: false });
+    expect(settleRoles({ role: 'tracker' }, true)).toEqual({ storage: false, compute: false, gateway: false, role: 'tracker', allRolesByDefault: false });
+    expect(settleRoles({ role: 'peer', dhtOnly: true }, false)).toEqual({ storage: false, compute: false, gateway: false, role: 'peer', allRolesByDefault: false });
+    expect(() => settleRoles({ role: 'tracker', dhtOnly: true, gateway: true }, true)).toThrow(/--dht-only runs a bare DHT peer, without roles, but --gateway, --role tracker ask for one: drop --dht-only, or the role flags/);
+    const refused = await run(['node', '--data-dir', temporaryDirectory(), '--dht-only', '--storage']);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.err).toMatch(/--dht-only runs a bare DHT peer.*--storage asks for one/);
   });
 
   it('says how to get an identity when the data directory has none and no CA key is at hand', async () => {

@@ -26,6 +26,8 @@ afterAll(() => {
 const peerCount = 3;
 const keys = ['a', 'b', 'c'];
 const requestTimeoutMs = 3_000;
+/** The cluster's API key (`nines cluster key add`): the key-value API takes it like the OpenAI API does. */
+const authorization: Record<string, string> = {};
 
 interface Peer {
   nodeId: string;
@@ -50,7 +52,7 @@ function launch(peer: Peer, peers: readonly Peer[]): void {
 
 async function status(peer: Peer): Promise<{ role: string; leader?: string; applied: number } | undefined> {
   try {
-    const response = await fetch(`http://127.0.0.1:${peer.apiPort}/v1/cluster/status`, { signal: AbortSignal.timeout(1_000) });
+    const response = await fetch(`http://127.0.0.1:${peer.apiPort}/v1/cluster/status`, { headers: authorization, signal: AbortSignal.timeout(1_000) });
     return response.ok ? ((await response.json()) as { role: string; leader?: string; applied: number }) : undefined;
   } catch {
     return undefined;
@@ -79,7 +81,7 @@ type Outcome = { kind: 'ok'; body: Record<string, unknown> } | { kind: 'refused'
 /** One HTTP call: ok, refused before it could take effect (503: never proposed), or unknown. */
 async function call(peer: Peer, method: string, path: string, body?: string): Promise<Outcome> {
   try {
-    const response = await fetch(`http://127.0.0.1:${peer.apiPort}${path}`, { method, body, signal: AbortSignal.timeout(requestTimeoutMs) });
+    const response = await fetch(`http://127.0.0.1:${peer.apiPort}${path}`, { method, body, headers: authorization, signal: AbortSignal.timeout(requestTimeoutMs) });
     const json = (await response.json()) as Record<string, unknown> & { error?: { code: string } };
     if (response.ok) return { kind: 'ok', body: json };
     if (response.status === 404 && json.error?.code === 'KEY_NOT_FOUND') return { kind: 'ok', body: { value: null } };
@@ -95,6 +97,7 @@ describe('three storage peers as real processes', () => {
   it('keeps a linearizable history and every acknowledged write across a SIGKILL of the leader', async () => {
     const clusterDir = join(directory, 'cluster');
     execFileSync(process.execPath, [cli, 'cluster', 'init', '--dir', clusterDir], { stdio: 'pipe' });
+    authorization.authorization = `Bearer ${execFileSync(process.execPath, [cli, 'cluster', 'key', 'add', 'test', '--dir', clusterDir], { encoding: 'utf8' }).split('\n')[0]}`;
     const ports = await freePorts(2 * peerCount);
     const peers: Peer[] = Array.from({ length: peerCount }, (_, index) => {
       const dataDir = join(directory, `peer-${index}`);

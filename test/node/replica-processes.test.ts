@@ -82,7 +82,7 @@ async function localValues(peer: Peer, mode: Mode, key: string): Promise<string[
 
 async function startCluster(mode: Mode): Promise<{ peers: Peer[]; clusterDir: string }> {
   const clusterDir = join(directory, `cluster-${mode}`);
-  execFileSync(process.execPath, [cli, 'cluster', 'init', '--dir', clusterDir, '--replication', mode, '--n', String(replicasPerKey), '--r', '2', '--w', '2'], { stdio: 'pipe' });
+  execFileSync(process.execPath, [cli, 'cluster', 'init', '--dir', clusterDir, '--open', '--replication', mode, '--n', String(replicasPerKey), '--r', '2', '--w', '2'], { stdio: 'pipe' });
   const ports = await freePorts(2 * peerCount);
   const peers: Peer[] = Array.from({ length: peerCount }, (_, index) => {
     const dataDir = join(directory, `${mode}-peer-${index}`);

@@ -112,8 +112,8 @@ describe('a swarm that joins through one bootstrap contact', () => {
   let peers: NodeProcess[];
 
   beforeAll(async () => {
-    const seed = await startNodeProcess(join(root, 'bootstrap-0'), ['--cluster-dir', clusterDir]);
-    const others = await startMany(swarmSize - 1, (index) => [join(root, `bootstrap-${index + 1}`), ['--cluster-dir', clusterDir, '--bootstrap', seed.contact]]);
+    const seed = await startNodeProcess(join(root, 'bootstrap-0'), ['--dht-only', '--cluster-dir', clusterDir]);
+    const others = await startMany(swarmSize - 1, (index) => [join(root, `bootstrap-${index + 1}`), ['--dht-only', '--cluster-dir', clusterDir, '--bootstrap', seed.contact]]);
     peers = [seed, ...others];
   }, testTimeoutMs);
 
@@ -127,7 +127,7 @@ describe('a swarm that joins through one bootstrap contact', () => {
   }, testTimeoutMs);
 
   it('keeps out a nines node of another cluster that bootstraps through every peer', async () => {
-    const outsider = await startNodeProcess(join(root, 'bootstrap-outsider'), ['--cluster-dir', foreignClusterDir, ...peers.flatMap((peer) => ['--bootstrap', peer.contact])]);
+    const outsider = await startNodeProcess(join(root, 'bootstrap-outsider'), ['--dht-only', '--cluster-dir', foreignClusterDir, ...peers.flatMap((peer) => ['--bootstrap', peer.contact])]);
     // Each side refuses the other's certificate; the outsider, trusting its own CA, says so first.
     await waitUntil(
       async () => new Set(refusals(outsider, 'PEER_UNTRUSTED_CERTIFICATE').map((line) => line.remote)).size === peers.length,
@@ -147,7 +147,7 @@ describe('a swarm that meets through a tracker', () => {
 
   beforeAll(async () => {
     tracker = await startNodeProcess(join(root, 'tracker'), ['--cluster-dir', clusterDir, '--tracker-ttl', String(trackerTtlSeconds)], 'tracker');
-    peers = await startMany(swarmSize - 1, (index) => [join(root, `tracked-${index}`), ['--cluster-dir', clusterDir, '--tracker', tracker.contact, '--announce-interval', '1']]);
+    peers = await startMany(swarmSize - 1, (index) => [join(root, `tracked-${index}`), ['--dht-only', '--cluster-dir', clusterDir, '--tracker', tracker.contact, '--announce-interval', '1']]);
   }, testTimeoutMs);
 
   it('lets every peer find every other by lookup, and a provider record by all', async () => {
@@ -182,7 +182,7 @@ describe('a swarm that meets by UDP multicast on loopback', () => {
   let peers: NodeProcess[];
 
   beforeAll(async () => {
-    peers = await startMany(swarmSize, (index) => [join(root, `multicast-${index}`), ['--cluster-dir', clusterDir, '--multicast', multicast, '--announce-interval', '1']]);
+    peers = await startMany(swarmSize, (index) => [join(root, `multicast-${index}`), ['--dht-only', '--cluster-dir', clusterDir, '--multicast', multicast, '--announce-interval', '1']]);
   }, testTimeoutMs);
 
   it('lets every peer find every other by lookup, and a provider record by all', async () => {
@@ -191,7 +191,7 @@ describe('a swarm that meets by UDP multicast on loopback', () => {
   }, testTimeoutMs);
 
   it('drops announcements from a peer whose certificate another CA issued, at every peer', async () => {
-    const intruder = await startNodeProcess(join(root, 'multicast-intruder'), ['--cluster-dir', foreignClusterDir, '--multicast', multicast, '--announce-interval', '1']);
+    const intruder = await startNodeProcess(join(root, 'multicast-intruder'), ['--dht-only', '--cluster-dir', foreignClusterDir, '--multicast', multicast, '--announce-interval', '1']);
     // Both ways: the members drop the intruder's announcements, and the intruder drops theirs (each side announces every second).
     await waitUntil(
       async () => peers.every((peer) => refusals(peer, 'ANNOUNCEMENT_FOREIGN_CA').length > 0) && refusals(intruder, 'ANNOUNCEMENT_FOREIGN_CA').length > 0,

@@ -32,7 +32,7 @@ export interface AdminBackend {
 
 export interface AdminRoutesOptions {
   backend: AdminBackend;
-  /** The cluster's keys; undefined when the cluster has none configured (then every admin request is refused). */
+  /** The cluster's keys (a live ring: a peer swaps them when api-keys.json changes); a closed ring, or undefined, refuses every admin request. */
   auth: ApiKeyRing | undefined;
   now?: () => number;
 }
@@ -89,7 +89,7 @@ export function mountAdminRoutes(app: FastifyInstance, options: AdminRoutesOptio
 }
 
 function authorize(auth: ApiKeyRing | undefined, authorization: string | undefined): void {
-  if (auth === undefined) {
+  if (auth === undefined || auth.state === 'closed') {
     throw new AdminRouteError(401, 'ADMIN_NO_KEYS', 'this cluster has no API keys, so the admin API is closed: add one with nines cluster key add <name>, or create the cluster with --open');
   }
   try {

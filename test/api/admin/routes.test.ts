@@ -32,6 +32,18 @@ describe('the admin routes', () => {
     expect(closed.json().error.message).toContain('nines cluster key add');
   });
 
+  it('follow a live ring: closed until a key is added, then the key works, and a revoked key is refused at once', async () => {
+    const ring = new ApiKeyRing({ closed: 'no keys yet' });
+    const app = appWith({}, ring);
+    const closed = await app.inject({ url: '/v1/admin/swarm', headers: key });
+    expect(closed.statusCode).toBe(401);
+    expect(closed.json().error.code).toBe('ADMIN_NO_KEYS');
+    ring.replace({ keys: new Map([['sk-good', { name: 'ops' }]]) });
+    expect((await app.inject({ url: '/v1/admin/swarm', headers: key })).statusCode).toBe(200);
+    ring.replace({ keys: new Map([['sk-newer', { name: 'ops' }]]) });
+    expect((await app.inject({ url: '/v1/admin/swarm', headers: key })).json().error.code).toBe('ADMIN_UNAUTHORIZED');
+  });
+
   it('let an open cluster in without a key', async () => {
     const app = appWith({}, new ApiKeyRing({ open: true }));
     expect((await app.inject({ url: '/v1/admin/swarm' })).statusCode).toBe(200);

@@ -42,3 +42,47 @@ describe('ApiKeyRing', () => {
     expect(() => new ApiKeyRing({ keys: new Map([['', { name: 'empty' }]]) })).toThrow(/'empty' is empty/);
   });
 });
+
+describe('a live ApiKeyRing (keys swapped while a peer runs)', () => {
+  const alpha = new Map([['sk-alpha-000000', { name: 'alpha' }]]);
+  const gamma = new Map([['sk-gamma-222222', { name: 'gamma', priority: 'low' as const }]]);
+
+  it('swaps its keys at once: a revoked key is refused on its next use, a new one served', () => {
+    const ring = new ApiKeyRing({ keys: alpha });
+    expect(ring.authenticate('Bearer sk-alpha-000000').name).toBe('alpha');
+    ring.replace({ keys: gamma });
+    expect(refusal(() => ring.authenticate('Bearer sk-alpha-000000')).code).toBe('invalid_api_key');
+    expect(ring.authenticate('Bearer sk-gamma-222222')).toEqual({ name: 'gamma', priority: 'low' });
+    expect(ring.state).toBe('keyed');
+    expect(ring.size).toBe(1);
+  });
+
+  it('shares its keys with every ring made from it, as the OpenAI, admin and key-value routes of one peer do', () => {
+    const ring = new ApiKeyRing({ keys: alpha });
+    const routes = new ApiKeyRing(ring);
+    ring.replace({ keys: gamma });
+    expect(refusal(() => routes.authenticate('Bearer sk-alpha-000000')).code).toBe('invalid_api_key');
+    expect(routes.authenticate('Bearer sk-gamma-222222').name).toBe('gamma');
+    routes.replace({ open: true });
+    expect(ring.authenticate(undefined).name).toBe('anonymous');
+  });
+
+  it('refuses everyone with its reason while closed, whatever key is sent', () => {
+    const ring = new ApiKeyRing({ closed: 'no API keys yet: nines cluster key add <name>' });
+    expect(ring.state).toBe('closed');
+    for (const header of [undefined, 'Bearer sk-alpha-000000']) {
+      const error = refusal(() => ring.authenticate(header));
+      expect(error.status).toBe(401);
+      expect(error.message).toBe('no API keys yet: nines cluster key add <name>');
+    }
+    ring.replace({ keys: alpha });
+    expect(ring.authenticate('Bearer sk-alpha-000000').name).toBe('alpha');
+  });
+
+  it('keeps its keys when handed a replacement that could not work', () => {
+    const ring = new ApiKeyRing({ keys: alpha });
+    expect(() => ring.replace({ keys: new Map() })).toThrow(/no request could be served/);
+    expect(() => ring.replace({ closed: '' })).toThrow(/needs the reason/);
+    expect(ring.authenticate('Bearer sk-alpha-000000').name).toBe('alpha');
+  });
+});

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type LoadedModel } from '../../../src/model/load-file.js';
 import { LocalCompletionBackend } from '../../../src/service/local-backend.js';
 import { ApiServer } from '../../../src/api/server.js';
+import { ApiKeyRing } from '../../../src/api/openai/index.js';
 import { expectError, keyedAuth, memoryKv, post, startServer, testKey, type TestServer } from './server-fixture.js';
 
 const limits = { requestBytesMax: 4000, promptTokensMax: 60, completionTokensMax: 100, streamsPerKeyMax: 2 };
@@ -160,7 +161,7 @@ describe('mounting', () => {
   });
 
   it('answers 404 on the OpenAI paths when the server has no completions', async () => {
-    const plain = await ApiServer.start({ host: '127.0.0.1', port: 0, kv: memoryKv() });
+    const plain = await ApiServer.start({ host: '127.0.0.1', port: 0, kv: memoryKv(), kvAuth: new ApiKeyRing({ open: true }) });
     try {
       const response = await fetch(`http://127.0.0.1:${plain.address.port}/v1/chat/completions`, { method: 'POST', body: '{}' });
       expect(response.status).toBe(404);

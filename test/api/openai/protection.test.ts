@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiServer } from '../../../src/api/server.js';
-import { Protection, type ProtectionOptions } from '../../../src/api/openai/index.js';
+import { ApiKeyRing, Protection, type ProtectionOptions } from '../../../src/api/openai/index.js';
 import type { CompletionBackend, CompletionEvent, CompletionJob } from '../../../src/service/completion-backend.js';
 import { keyedAuth, memoryKv, post, testKey } from './server-fixture.js';
 
@@ -40,7 +40,7 @@ afterEach(async () => {
 
 async function serve(backend: CompletionBackend, options: ProtectionOptions): Promise<{ base: string; protection: Protection }> {
   const protection = new Protection(options);
-  const server = await ApiServer.start({ host: '127.0.0.1', port: 0, kv: memoryKv(), completions: { backend, auth: keyedAuth, protection } });
+  const server = await ApiServer.start({ host: '127.0.0.1', port: 0, kv: memoryKv(), kvAuth: new ApiKeyRing({ open: true }), completions: { backend, auth: keyedAuth, protection } });
   servers.push({ server, protection });
   return { base: `http://127.0.0.1:${server.address.port}`, protection };
 }

@@ -5,7 +5,7 @@
 import { expect } from 'vitest';
 import { ApiServer } from '../../../src/api/server.js';
 import type { KvBackend } from '../../../src/api/kv-routes.js';
-import type { ApiAuth, OpenAiLimits } from '../../../src/api/openai/index.js';
+import { ApiKeyRing, type ApiAuth, type OpenAiLimits } from '../../../src/api/openai/index.js';
 import type { RaftStatus } from '../../../src/replication/leader/index.js';
 import type { CompletionBackend, CompletionEvent, CompletionJob } from '../../../src/service/completion-backend.js';
 
@@ -31,7 +31,7 @@ export interface TestServer {
 }
 
 export async function startServer(backend: CompletionBackend, auth: ApiAuth, limits?: Partial<OpenAiLimits>): Promise<TestServer> {
-  const server = await ApiServer.start({ host: '127.0.0.1', port: 0, kv: memoryKv(), completions: { backend, auth, limits } });
+  const server = await ApiServer.start({ host: '127.0.0.1', port: 0, kv: memoryKv(), kvAuth: new ApiKeyRing({ open: true }), completions: { backend, auth, limits } });
   return { server, base: `http://127.0.0.1:${server.address.port}` };
 }
 

@@ -106,7 +106,7 @@ describe('nines node --fetch-model', () => {
       }
     };
     expect(refusal(['--compute', '--fetch-model', name, '--model', modelPath])).toMatch(/--fetch-model and --model both name the model/);
-    expect(refusal(['--fetch-model', name])).toMatch(/--fetch-model needs --compute or --gateway/);
+    expect(refusal(['--dht-only', '--fetch-model', name])).toMatch(/--fetch-model needs --compute or --gateway/);
     expect(refusal(['--compute', '--fetch-model', '../etc'])).toMatch(/--fetch-model: a model name holds only letters/);
   });
 });
