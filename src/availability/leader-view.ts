@@ -17,6 +17,7 @@ export class LeaderView {
   private readonly views = new Map<string, { term: number; leader: string | null }>();
   private topTerm = -1;
   private topTermLeader: string | null = null;
+  private anyLeaderKnown = false;
 
   /** Applies one observer's report; returns a leader change when it made a new leader known. */
   apply(observer: string, term: number, leader: string | null, atMs: number): LeaderChange | undefined {
@@ -26,13 +27,21 @@ export class LeaderView {
     if (term > this.topTerm) {
       this.topTerm = term;
       this.topTermLeader = leader;
-      return leader === null ? undefined : { atMs, leader, term };
+      if (leader === null) return undefined;
+      this.anyLeaderKnown = true;
+      return { atMs, leader, term };
     }
     if (term === this.topTerm && this.topTermLeader === null && leader !== null) {
       this.topTermLeader = leader;
+      this.anyLeaderKnown = true;
       return { atMs, leader, term };
     }
     return undefined;
+  }
+
+  /** Whether a leader was ever known: before that, the storage has not begun to serve (its first election is under way). */
+  get everKnown(): boolean {
+    return this.anyLeaderKnown;
   }
 
   /** Whether any leader event was applied. */

@@ -21,7 +21,8 @@
  *   at least once: a reader may only have a peer's last 'down'. It is up while at least one of them has it up and is not down by the failure detector,
  *   and down otherwise. Storage in single-leader mode (when there are leader events at all) is
  *   also down while no leader is known or the leader is down (leader-view.ts says when a
- *   leader is known). The detectors' timeouts bound how precisely this is seen: a dead peer
+ *   leader is known); it is observed only from the first time a leader is known, since a
+ *   fresh cluster's first election is its start, not an outage. The detectors' timeouts bound how precisely this is seen: a dead peer
  *   counts as up until a detector says it is down (at the time it was last heard from, when
  *   the shell records it so: src/node/health).
  * - The cluster is down while any service it has is down (services never seen do not count).
@@ -160,6 +161,8 @@ class ClusterView {
   serviceState(service: Service, needsLeader: boolean): KnownState {
     const offering = this.serviceStates.get(service)!;
     if (offering.size === 0) return undefined;
+    // A fresh cluster's first election is its start, not an outage: its storage was not offered yet.
+    if (service === 'storage' && needsLeader && !this.leaders.everKnown) return undefined;
     const anyUp = [...offering].some(([peer, state]) => state === 'up' && this.peerStates.get(peer) !== 'down');
     if (!anyUp) return 'down';
     if (service === 'storage' && needsLeader) {

@@ -49,6 +49,12 @@ export interface CompletionJob {
   conversationId?: string;
   /** Extension: the read-after-write token the client got with its last turn. */
   sessionToken?: string;
+  /**
+   * The client reads the answer as it is made (a stream): the backend hands over the first
+   * token as soon as it has it. A client that waits for the whole answer does not care, and
+   * a swarm then saves a round trip to its compute peer. Absent: false.
+   */
+  streamed?: boolean;
   /** Who asked ('anonymous' when the cluster is open). */
   apiKeyName: string;
   /** The key's priority: under pressure, low-priority work is shed first. */

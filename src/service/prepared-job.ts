@@ -11,7 +11,7 @@
 import type { ChatTemplate } from '../model/chat-template.js';
 import type { SamplerSettings } from '../model/sampler.js';
 import type { BpeTokenizer } from '../model/tokenizer/index.js';
-import { CompletionError, type CompletionJob } from './completion-backend.js';
+import { CompletionError, type CompletionInput, type CompletionJob } from './completion-backend.js';
 
 export interface PreparedJob {
   prompt: number[];
@@ -24,16 +24,29 @@ export interface PromptModel {
   chatTemplate: ChatTemplate;
 }
 
+/**
+ * Prompts tokenized already, by the input they came from: a request is prepared twice (its
+ * length checked against the limits, then the job run), and a long prompt is worth encoding once.
+ * Inputs are never changed after parsing, and each entry goes with its request.
+ */
+const tokenizedInputs = new WeakMap<CompletionInput, { model: PromptModel; prompt: readonly number[] }>();
+
 export function prepareJob(model: PromptModel, job: CompletionJob): PreparedJob {
-  const { tokenizer, chatTemplate } = model;
-  const prompt = asCompletionError(() => {
-    if (job.input.kind === 'prompt') return tokenizer.encode(job.input.prompt);
-    // A file's own template writes its special tokens (<|im_start|> and the like) as text that must become those tokens.
-    return tokenizer.encode(chatTemplate.render(job.input.messages), { allowedSpecial: chatTemplate.kind === 'gguf' ? 'all' : new Set() });
-  });
-  const stop = [...new Set([...(job.input.kind === 'chat' ? chatTemplate.stops : []), ...job.stop])];
+  const known = tokenizedInputs.get(job.input);
+  const prompt = known !== undefined && known.model === model ? [...known.prompt] : tokenize(model, job.input);
+  if (known === undefined) tokenizedInputs.set(job.input, { model, prompt: [...prompt] });
+  const stop = [...new Set([...(job.input.kind === 'chat' ? model.chatTemplate.stops : []), ...job.stop])];
   const { temperature, topP, topK, seed } = job.sampler;
   return { prompt, stop, sampler: { temperature, topP, topK, minP: 0, repetitionPenalty: 1, repetitionWindow: 0, seed } };
+}
+
+function tokenize(model: PromptModel, input: CompletionInput): number[] {
+  const { tokenizer, chatTemplate } = model;
+  return asCompletionError(() => {
+    if (input.kind === 'prompt') return tokenizer.encode(input.prompt);
+    // A file's own template writes its special tokens (<|im_start|> and the like) as text that must become those tokens.
+    return tokenizer.encode(chatTemplate.render(input.messages), { allowedSpecial: chatTemplate.kind === 'gguf' ? 'all' : new Set() });
+  });
 }
 
 export function asCompletionError<T>(work: () => T): T {

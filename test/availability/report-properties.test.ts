@@ -25,11 +25,14 @@ function eventArbitrary(names: readonly string[], withLeaders: boolean): fc.Arbi
   return fc.oneof(...kinds);
 }
 
-/** Every peer and every service it offers starts at time 0, so every state is known for the whole window. */
-const startEvents: HealthEvent[] = peers.flatMap((peer) => [
-  { kind: 'peer' as const, atMs: 0, observer: peer, subject: peer, state: 'up' as const },
-  ...services.map((service) => ({ kind: 'service' as const, atMs: 0, peer, service, state: 'up' as const })),
-]);
+/** Every peer and every service it offers starts at time 0, with a leader (term 0), so every state is known for the whole window. */
+const startEvents: HealthEvent[] = [
+  ...peers.flatMap((peer) => [
+    { kind: 'peer' as const, atMs: 0, observer: peer, subject: peer, state: 'up' as const },
+    ...services.map((service) => ({ kind: 'service' as const, atMs: 0, peer, service, state: 'up' as const })),
+  ]),
+  { kind: 'leader' as const, atMs: 0, observer: 'a', leader: 'a', term: 0 },
+];
 
 const timelineArbitrary = fc.record({
   events: fc.array(eventArbitrary(peers, true), { maxLength: 40 }),
@@ -112,9 +115,12 @@ function statesAt(sorted: readonly HealthEvent[], t: number): Map<string, State>
   const counted = [...views].filter(([observer, view]) => view.term === topTerm && peerState(observer) !== 'down').map(([, view]) => view.leader);
   const leader = counted.filter((name) => name === null).length > counted.filter((name) => name !== null).length ? null : topLeader;
   const needsLeader = sorted.some((event) => event.kind === 'leader');
+  // A leader became known when one was reported for a term no earlier report had passed.
+  const leaderEverKnown = leaders.some((event, index) => event.leader !== null && leaders.slice(0, index).every((earlier) => earlier.term <= event.term));
   const serviceStates: State[] = services.map((service: Service) => {
     const offering = [...new Set(seen.filter((event) => event.kind === 'service' && event.service === service).map((event) => (event as { peer: string }).peer))];
     if (offering.length === 0) return undefined;
+    if (service === 'storage' && needsLeader && !leaderEverKnown) return undefined;
     const up = offering.some((peer) => seen.filter((event) => event.kind === 'service' && event.service === service && event.peer === peer).map((event) => (event as { state: string }).state).at(-1) === 'up' && peerState(peer) !== 'down');
     if (!up) return 'down';
     if (service === 'storage' && needsLeader && (leader === null || peerState(leader) === 'down')) return 'down';

@@ -97,15 +97,15 @@ describe('availabilityReport on hand-computed timelines', () => {
     expect(report.cluster).toMatchObject({ downtimeMs: 150, failures: 2, repairs: 2, outages: 2, mttrMs: 75 });
   });
 
-  it('single-leader storage is down while no leader is known, and lists the leader changes', () => {
+  it('single-leader storage is down while no leader is known (after its first election), and lists the leader changes', () => {
     const events = [...['a', 'b', 'c'].flatMap((peer) => [peerUp(peer, 0), serviceUp(peer, 'storage', 0)]), leader('a', 'a', 1, 50)];
     events.push(peerDown('a', 1_000, 'b'), leader('b', null, 2, 1_100), leader('c', 'b', 2, 1_300), leader('b', 'b', 2, 1_300));
     // Late or lone reports change nothing: c's old term arriving late, and a (restarted) seeing no leader yet.
     events.push(leader('c', 'a', 1, 1_400), peerUp('a', 1_450), leader('a', null, 2, 1_500));
     const report = availabilityReport(events, { sinceMs: 0, untilMs: 2_000, sloTarget: 0.9 });
     expect(report.storageNeedsLeader).toBe(true);
-    // Down before the first election (0-50 ms: known from the start, so not a failure) and from a's death to b's election.
-    expect(report.services.find((entry) => entry.service === 'storage')).toMatchObject({ peers: 3, uptimeMs: 1_650, downtimeMs: 350, failures: 1, repairs: 2, outages: 2 });
+    // Observed from the first election (50 ms: before it the storage was not offered yet), down from a's death to b's election.
+    expect(report.services.find((entry) => entry.service === 'storage')).toMatchObject({ peers: 3, observedMs: 1_950, uptimeMs: 1_650, downtimeMs: 300, failures: 1, repairs: 1, outages: 1 });
     expect(report.leaderChanges).toEqual([{ atMs: 50, leader: 'a', term: 1 }, { atMs: 1_300, leader: 'b', term: 2 }]);
     expect(report.peers.map((peer) => [peer.peer, peer.downtimeMs])).toEqual([['a', 450], ['b', 0], ['c', 0]]);
   });
@@ -117,7 +117,7 @@ describe('availabilityReport on hand-computed timelines', () => {
     events.push(leader('b', 'b', 4, 1_900), leader('c', 'b', 4, 1_910), peerDown('a', 2_500, 'c'));
     const report = availabilityReport(events, { sinceMs: 0, untilMs: 3_000, sloTarget: 0.9 });
     // Lost from the third follower (1600 ms: 3 blind against a and e) until b's term (1900 ms).
-    expect(report.services.find((entry) => entry.service === 'storage')).toMatchObject({ downtimeMs: 10 + 300, failures: 1 });
+    expect(report.services.find((entry) => entry.service === 'storage')).toMatchObject({ observedMs: 3_000 - 10, downtimeMs: 300, failures: 1 });
     expect(report.leaderChanges).toEqual([{ atMs: 10, leader: 'a', term: 3 }, { atMs: 1_900, leader: 'b', term: 4 }]);
   });
 

@@ -204,6 +204,7 @@ export class OpenAiRoutes {
       traceTopK: parsed.traceTopK ?? traceTopKDefault,
       ...(parsed.conversationId !== undefined && { conversationId: parsed.conversationId }),
       ...(sessionToken !== undefined && { sessionToken }),
+      streamed: parsed.stream,
       apiKeyName: caller.name,
       apiKeyPriority: caller.priority,
     };

@@ -21,6 +21,7 @@ import type { LoadedModel } from '../../model/load-file.js';
 import { generate, type GenerationStep } from '../../model/generate.js';
 import type { ChunkRequest, ChunkResponse, ChunkStep } from './protocol.js';
 import { FifoLock } from '../fifo-lock.js';
+import { laterChunkTokens } from './failover-runner.js';
 
 /** Jobs whose sessions are kept between chunks; the least recently used is dropped beyond it. */
 export const liveJobsMaxDefault = 16;
@@ -120,9 +121,11 @@ export class ComputeEngine {
     } finally {
       release();
     }
-    // One more than the chunk: a job's end comes one step after its last token, so the last chunk carries it.
+    // As far as the gateway's next chunk (the later chunks are as large as laterChunkTokens) and
+    // one more: a job's end comes one step after its last token, so the last chunk carries it.
     // After this turn of the event loop: the answer is written to its socket first, then the model works ahead.
-    if (response.end === undefined) setImmediate(() => void this.generateAhead(request.jobId, request.chunkTokens + 1));
+    const ahead = Math.max(request.chunkTokens, laterChunkTokens) + 1;
+    if (response.end === undefined) setImmediate(() => void this.generateAhead(request.jobId, ahead));
     return response;
   }
 
@@ -145,7 +148,9 @@ export class ComputeEngine {
     job.lastUsedMs = this.now();
     const steps = job.ready.splice(0, request.chunkTokens);
     try {
-      while (steps.length < request.chunkTokens && job.end === undefined) {
+      // A job that has all its tokens has its end one step on, which costs no forward pass: take
+      // it too, so the gateway needs no round trip just to hear that the answer is over.
+      while (job.end === undefined && (steps.length < request.chunkTokens || job.position + steps.length >= request.maxTokens)) {
         const step = await this.nextStep(job);
         if (step !== undefined) steps.push(step);
       }
@@ -194,6 +199,9 @@ export class ComputeEngine {
       while (job !== undefined && this.live.get(jobId) === job && job.end === undefined && job.ready.length < tokens && this.lock.waitingCount === 0) {
         const step = await this.nextStep(job);
         if (step !== undefined) job.ready.push(step);
+        // A forward pass on one thread never gives the event loop a turn: take one, so that a
+        // chunk that arrived meanwhile is read and waits for the lock, which ends this loop.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     } catch {
       // Its gateway's next request starts the job again from its resume data, and meets the error itself.

@@ -3,9 +3,12 @@
  * dies or stalls mid-answer, carry on from the next one with the tokens so far and the
  * sampler state after the last of them (see protocol.ts for why the text stays the same).
  *
- * The first chunk is one token, so the client sees the first token as soon as the prompt is
- * processed; later chunks are larger, to keep the round trips few. A peer that fails is not
- * tried again for this job, and the directory hears of it (its circuit breaker, its load).
+ * For a client that streams, the first chunk is one token, so it sees the first token as soon
+ * as the prompt is processed; later chunks are larger, to keep the round trips few. A client
+ * that waits for the whole answer gets nothing from an early first token, so its first chunk
+ * is as large as the later ones: a short answer then costs one round trip, not two. A peer
+ * that fails is not tried again for this job, and the directory hears of it (its circuit
+ * breaker, its load).
  */
 import type { ChunkRequest, ChunkResponse, ChunkStep } from './protocol.js';
 
@@ -37,6 +40,8 @@ export class NoComputePeerError extends Error {
 
 export interface RunnerOptions {
   chunkTimeoutMs?: number;
+  /** Tokens asked for in the first chunk: firstChunkTokens for a streamed answer (the default), laterChunkTokens for one the client waits for whole. */
+  firstChunkTokens?: number;
   attemptsMax?: number;
 }
 
@@ -49,6 +54,7 @@ export async function* runAcrossPeers(
 ): AsyncGenerator<RunnerEvent, void, undefined> {
   const chunkTimeoutMs = options.chunkTimeoutMs ?? chunkTimeoutMsDefault;
   const attemptsMax = options.attemptsMax ?? attemptsPerJobMax;
+  const firstChunk = options.firstChunkTokens ?? firstChunkTokens;
   const generated: number[] = [];
   let samplerState: ChunkStep['samplerState'] | undefined;
   const failed = new Set<string>();
@@ -59,7 +65,7 @@ export async function* runAcrossPeers(
     signal.throwIfAborted();
     const request: ChunkRequest = {
       ...job,
-      chunkTokens: generated.length === 0 ? firstChunkTokens : laterChunkTokens,
+      chunkTokens: generated.length === 0 ? firstChunk : laterChunkTokens,
       ...(samplerState !== undefined && { resume: { generatedTokens: [...generated], samplerState } }),
     };
     let response: ChunkResponse;

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { ChatMessage } from '../../model/chat-template.js';
 import { CompletionError, type CompletionBackend, type CompletionEvent, type CompletionJob, type ModelCard } from '../completion-backend.js';
 import { asCompletionErrorValue, prepareJob, type PromptModel } from '../prepared-job.js';
-import { NoComputePeerError, runAcrossPeers, type ComputeDirectory, type RunnerOptions } from '../compute/failover-runner.js';
+import { firstChunkTokens, laterChunkTokens, NoComputePeerError, runAcrossPeers, type ComputeDirectory, type RunnerOptions } from '../compute/failover-runner.js';
 import { newMessage, type ConversationStore } from './conversations.js';
 
 export interface SwarmModel extends PromptModel {
@@ -60,10 +60,11 @@ export class SwarmCompletionBackend implements CompletionBackend {
     }
     yield { type: 'start', promptTokens: prepared.prompt.length };
     const request = { jobId: randomBytes(12).toString('hex'), model: job.model, prompt: prepared.prompt, sampler: prepared.sampler, maxTokens: job.maxTokens, stop: prepared.stop, traceTopK: job.trace ? job.traceTopK : 0 };
+    const runner: RunnerOptions = { firstChunkTokens: job.streamed === true ? firstChunkTokens : laterChunkTokens, ...this.parts.runner };
     let text = '';
     let completionTokens = 0;
     try {
-      for await (const event of runAcrossPeers(request, this.parts.directory, signal, this.parts.runner)) {
+      for await (const event of runAcrossPeers(request, this.parts.directory, signal, runner)) {
         if (event.kind === 'failover') {
           this.parts.onFailover?.(event);
           continue;

@@ -3,6 +3,7 @@ import { loadModel, type LoadedModel } from '../../../src/model/load-file.js';
 import { defaultSamplerSettings } from '../../../src/model/sampler.js';
 import { ComputeEngine } from '../../../src/service/compute/compute-engine.js';
 import type { ChunkRequest, ChunkResponse } from '../../../src/service/compute/protocol.js';
+import { laterChunkTokens } from '../../../src/service/compute/failover-runner.js';
 
 let model: LoadedModel;
 beforeAll(() => {
@@ -42,11 +43,11 @@ async function pull(engine: ComputeEngine, jobId: string, maxTokens: number, pau
 describe('the compute engine generating ahead', () => {
   it('has the next tokens ready when the next chunk is asked for, and the same tokens either way', async () => {
     const engine = new ComputeEngine(model);
-    const first = await engine.chunk(request('ahead', 1, 9));
+    const first = await engine.chunk(request('ahead', 1, 40));
     expect(first.steps).toHaveLength(1);
     await settle();
-    // One chunk answered, and the next token or two already generated while nobody asked.
-    expect(engine.counters.tokens).toBe(3);
+    // One chunk answered, and the next chunk's tokens and one more generated while nobody asked.
+    expect(engine.counters.tokens).toBe(1 + laterChunkTokens + 1);
     const paused = await pull(new ComputeEngine(model), 'paused', 9, true);
     const eager = await pull(new ComputeEngine(model), 'eager', 9, false);
     expect(paused.ids).toEqual(eager.ids);
@@ -59,6 +60,27 @@ describe('the compute engine generating ahead', () => {
     const { chunks, end } = await pull(new ComputeEngine(model), 'ends', 9, true);
     expect(end?.reason).toBe('length');
     expect(chunks).toBe(3);
+  });
+
+  it('sends the end with a chunk that reaches the last token, so a whole answer can take one chunk', async () => {
+    const engine = new ComputeEngine(model);
+    const response = await engine.chunk(request('whole', 8, 8));
+    expect(response.steps).toHaveLength(8);
+    expect(response.end?.reason).toBe('length');
+    expect(engine.hasJob('whole')).toBe(false);
+  });
+
+  it('stops working ahead after the token in progress when a chunk of another job arrives', async () => {
+    const engine = new ComputeEngine(model);
+    await engine.chunk(request('long', 1, 40));
+    // The work ahead starts after this turn of the event loop; let it make its first token.
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    const other = await engine.chunk(request('other', 1, 1));
+    expect(other.end).toBeDefined();
+    const aheadOfLong = engine.counters.tokens - 2;
+    expect(aheadOfLong).toBeGreaterThanOrEqual(1);
+    expect(aheadOfLong).toBeLessThan(laterChunkTokens);
   });
 
   it('drops what it generated ahead when the gateway resumes from elsewhere in the job', async () => {

@@ -3,7 +3,7 @@ import { loadModel, type LoadedModel } from '../../../src/model/load-file.js';
 import { defaultSamplerSettings } from '../../../src/model/sampler.js';
 import { ComputeEngine } from '../../../src/service/compute/compute-engine.js';
 import { chunkRequestProblem, type ChunkRequest, type ChunkResponse } from '../../../src/service/compute/protocol.js';
-import { NoComputePeerError, runAcrossPeers, type ComputeDirectory, type RunnerEvent } from '../../../src/service/compute/failover-runner.js';
+import { laterChunkTokens, NoComputePeerError, runAcrossPeers, type ComputeDirectory, type RunnerEvent } from '../../../src/service/compute/failover-runner.js';
 
 let model: LoadedModel;
 beforeAll(() => {
@@ -88,6 +88,17 @@ describe('generation across compute peers', () => {
     await collect(runAcrossPeers(job(7, 30), swarm.directory, new AbortController().signal));
     expect(other.counters.resumes).toBe(1);
   }, 30_000);
+
+  it('asks for a short answer in one chunk when the client waits for all of it, and for its first token alone when it streams', async () => {
+    const whole = directoryOf(new Map([['a', new ComputeEngine(model)]]));
+    const waited = await collect(runAcrossPeers(job(3, laterChunkTokens), whole.directory, new AbortController().signal, { firstChunkTokens: laterChunkTokens }));
+    expect(waited.tokens).toHaveLength(laterChunkTokens);
+    expect(whole.reports).toHaveLength(1);
+    const streamed = directoryOf(new Map([['a', new ComputeEngine(model)]]));
+    const stream = await collect(runAcrossPeers(job(3, laterChunkTokens), streamed.directory, new AbortController().signal));
+    expect(stream.tokens).toEqual(waited.tokens);
+    expect(streamed.reports).toHaveLength(2);
+  });
 
   it('fails clearly when every peer fails, and when none serves the model', async () => {
     const { directory } = directoryOf(new Map([['a', new ComputeEngine(model)], ['b', new ComputeEngine(model)]]), new Map([['a', 0], ['b', 0]]));
