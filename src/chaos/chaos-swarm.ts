@@ -86,7 +86,9 @@ export class OwnSwarm implements ChaosSwarm {
   }
 
   logs(): { name: string; path: string }[] {
-    return this.swarm.peers().map((peer) => ({ name: `peer-${peer.index + 1}.log`, path: this.swarm.logPath(peer.index) }));
+    const peers = this.swarm.peers().map((peer) => ({ name: `peer-${peer.index + 1}.log`, path: this.swarm.logPath(peer.index) }));
+    const fronts = this.swarm.frontLogPaths().map((path, position) => ({ name: `front-gateway-${position + 1}.log`, path }));
+    return [...peers, ...fronts];
   }
 
   async close(): Promise<void> {

@@ -50,7 +50,7 @@ describe('nines chaos', () => {
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).toContain('uPlot');
     expect(html).not.toMatch(/<script[^>]+src=/);
-    expect(readdirSync(join(out, 'logs')).sort()).toEqual(['peer-1.log', 'peer-2.log', 'peer-3.log']);
+    expect(readdirSync(join(out, 'logs')).sort()).toEqual(['front-gateway-1.log', 'peer-1.log', 'peer-2.log', 'peer-3.log']);
     const swarmDir = /starting 3 peers \(single-leader, acks=quorum\)(?: and 1 gateway-only peer [^\n]*)? in (\S+)/.exec(output)![1];
     expect(existsSync(swarmDir)).toBe(false);
   }, 120_000);

@@ -131,6 +131,11 @@ export class LocalSwarm {
     return this.member(index).logPath;
   }
 
+  /** The log files of the gateway-only peers in front of the swarm, in frontGateways() order. */
+  frontLogPaths(): string[] {
+    return this.fronts.map((front) => front.logPath);
+  }
+
   /** SIGKILLs peer `index`, as a crash would; resolves once its process is gone. A peer already down stays down. */
   async kill(index: number): Promise<LocalPeerView> {
     const member = this.member(index);
