@@ -6,7 +6,7 @@
  * between them stays in TypeScript (WebAssembly has no exp).
  */
 import { ContextLengthError } from './errors.js';
-import { type HeadSlice, attendHead, softmaxInPlace } from './kernels/index.js';
+import { type HeadSlice, attendHead, attentionScale, softmaxInPlace } from './kernels/index.js';
 import { columnsKernelIndex, kernelIndex } from './kernels/wasm/index.js';
 import type { KernelBackend } from './parallel/backend.js';
 import { taskCountMax, writeTask } from './parallel/control-block.js';
@@ -117,7 +117,7 @@ export class WasmAttentionCache implements AttentionCache {
     const queriesPerKvHead = headCount / kvHeadCount;
     const positions = position + 1;
     const control = this.backend.control;
-    const scale = 1 / Math.sqrt(headDim);
+    const scale = attentionScale(headDim);
     for (let first = 0; first < headCount; first += taskCountMax) {
       const heads = Math.min(taskCountMax, headCount - first);
       // Scores: scores_h[t] = q_h . k_t, a product with the cached keys of h's kv head as its rows.
@@ -129,9 +129,7 @@ export class WasmAttentionCache implements AttentionCache {
       this.backend.run(heads);
       // Probabilities: softmax of the scaled scores.
       for (let h = first; h < first + heads; h++) {
-        const scores = this.scores[h];
-        for (let t = 0; t < positions; t++) scores[t] *= scale;
-        softmaxInPlace(scores, positions);
+        softmaxInPlace(this.scores[h], positions, scale);
       }
       // Output: out_h = sum_t p_t v_t, the columns kernel over the cached values of h's kv head.
       for (let i = 0; i < heads; i++) {

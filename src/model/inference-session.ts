@@ -8,7 +8,7 @@ import { type AttentionCache, type AttentionShape, TypeScriptAttentionCache, Was
 import { headDimOf } from './config.js';
 import { ContextLengthError, InvalidTokenError, PositionError, SessionClosedError } from './errors.js';
 import { ForwardWorkspace, prefillTokensMax } from './forward-workspace.js';
-import { addInPlace, applyRope, rmsNorm, ropeAngles, rowToFloat32, swiGlu } from './kernels/index.js';
+import { addInPlace, applyRope, rmsNorm, ropeAngles, ropeThetaScale, rowToFloat32, swiGlu } from './kernels/index.js';
 import { KernelMemoryError } from './kernels/wasm/index.js';
 import type { Transformer } from './transformer.js';
 
@@ -25,7 +25,7 @@ export class InferenceSession {
   private readonly cache: AttentionCache; // the KV cache, (layer, contextLength, kvHeadCount * headDim) for keys and for values
   private readonly workspace: ForwardWorkspace; // activations; the model's shared one on the WebAssembly kernels
   private readonly logits: Float32Array; // (vocab) what forward returns
-  private readonly inverseFrequencies: Float64Array; // (headDim / 2) base^(-2i/headDim)
+  private readonly ropeThetaScale: number; // base^(-2/headDim) in float32: each pair's angle over the previous pair's
   private readonly cos: Float32Array; // (headDim / 2)
   private readonly sin: Float32Array; // (headDim / 2)
   private readonly headDim: number;
@@ -50,8 +50,7 @@ export class InferenceSession {
     this.workspace = model.sharedWorkspace ?? new ForwardWorkspace(config, 1, (count) => new Float32Array(count));
     this.logits = model.sharedWorkspace === undefined ? this.workspace.logits : new Float32Array(config.vocabSize);
     this.headDim = headDim;
-    this.inverseFrequencies = new Float64Array(headDim / 2);
-    for (let i = 0; i < headDim / 2; i++) this.inverseFrequencies[i] = config.ropeFreqBase ** ((-2 * i) / headDim);
+    this.ropeThetaScale = ropeThetaScale(config.ropeFreqBase, headDim);
     this.cos = new Float32Array(headDim / 2);
     this.sin = new Float32Array(headDim / 2);
   }
@@ -166,7 +165,7 @@ export class InferenceSession {
     if (layer.keyBias !== undefined) addInPlace(key, layer.keyBias);
     if (layer.valueBias !== undefined) addInPlace(value, layer.valueBias);
     // Rotation angles of this position, shared by every head. cos, sin: (headDim / 2)
-    ropeAngles(this.cos, this.sin, position, this.inverseFrequencies);
+    ropeAngles(this.cos, this.sin, position, this.ropeThetaScale);
     const adjacentPairs = config.architecture === 'llama';
     applyRope(query, config.headCount, this.headDim, this.cos, this.sin, adjacentPairs);
     applyRope(key, config.kvHeadCount, this.headDim, this.cos, this.sin, adjacentPairs);

@@ -2,8 +2,8 @@
  * Parity with llama.cpp on the model nines ships, in each type `nines model quantize`
  * writes: llama.cpp reads our tokenizer from the file and splits text into the same ids,
  * the logits of every position of a held-out prompt match within the type's bound, and 64
- * tokens of greedy decoding are identical, token for token, but for near-ties within
- * llama.cpp's activation rounding (tolerances.ts: one, in the q8_0 and q6_k files).
+ * tokens of greedy decoding are identical, token for token, with no near-tie forgiven
+ * (tolerances.ts).
  *
  * The default model's rows are 128 and 384 values long, not whole K-quant super-blocks of
  * 256, so its q4_k_m and q6_k files hold the types llama.cpp's quantizer falls back to
