@@ -6,7 +6,12 @@
  * its compute peer in the middle of it).
  *
  * 1. Gateway overhead: a completion of 8 tokens through the gateway vs the same completion
- *    in-process (LocalCompletionBackend); p50 and p99 of each and of the difference.
+ *    in-process (LocalCompletionBackend); p50 and p99 of each and of the difference. The two
+ *    take turns, request by request, while the swarm runs, so both see the same machine (an
+ *    idle swarm's heartbeats and health checks take a few percent of the cores, and these
+ *    shared machines drift). The client is node:http with a keep-alive connection, the
+ *    thinnest Node has: the overhead is the swarm's, not the client library's. The same
+ *    requests sent with fetch (undici) are reported next to it, for what a fetch client adds.
  * 2. Time to first token, streamed through the gateway vs in-process.
  * 3. Failover stall: during a streamed answer, SIGKILL the compute peer producing it after its
  *    10th token; the stall is the longest gap between two tokens the client sees; median and
@@ -57,16 +62,35 @@ async function localRun(maxTokens: number): Promise<{ totalMs: number; firstToke
   }
   return { totalMs: performance.now() - started, firstTokenMs };
 }
+// In-process alone, before the swarm starts: reported beside the rest, for what an idle swarm's background costs the machine.
 for (let i = 0; i < 5; i++) await localRun(8);
-const inProcess: Array<{ totalMs: number; firstTokenMs: number }> = [];
-for (let i = 0; i < requests; i++) inProcess.push(await localRun(8));
-await loaded.close();
+const inProcessAlone: number[] = [];
+for (let i = 0; i < requests; i++) inProcessAlone.push((await localRun(8)).totalMs);
 
 // ---- through the swarm ---------------------------------------------------------------------------
 const machine = describeMachine();
 const swarm = new SwarmProcesses(modelPath, 2, 27_000);
 console.log('starting the swarm: a gateway and two compute peers');
 await swarm.start();
+
+// In-process and through the swarm in turn (see the header): warm-up first, then the measured rounds.
+for (let i = 0; i < 5; i++) {
+  await localRun(8);
+  await swarm.complete(8);
+  await swarm.complete(8, 1, 'fetch');
+}
+const inProcess: Array<{ totalMs: number; firstTokenMs: number }> = [];
+const throughSwarm: number[] = [];
+const throughSwarmWithFetch: number[] = [];
+for (let i = 0; i < requests; i++) {
+  inProcess.push(await localRun(8));
+  const viaHttp = await swarm.complete(8);
+  const viaFetch = await swarm.complete(8, 1, 'fetch');
+  if (!viaHttp.ok || !viaFetch.ok) throw new Error('a completion through the swarm failed');
+  throughSwarm.push(viaHttp.ms);
+  throughSwarmWithFetch.push(viaFetch.ms);
+}
+await loaded.close();
 
 /** A streamed completion; each token's arrival time and compute peer, and the kill hook. */
 async function streamed(maxTokens: number, onToken: (count: number, peer: string | undefined) => void = () => undefined): Promise<{ arrivalsMs: number[]; firstTokenMs: number }> {
@@ -97,13 +121,6 @@ async function streamed(maxTokens: number, onToken: (count: number, peer: string
   return { arrivalsMs, firstTokenMs: arrivalsMs[0] ?? Number.NaN };
 }
 
-for (let i = 0; i < 5; i++) await swarm.complete(8);
-const throughSwarm: number[] = [];
-for (let i = 0; i < requests; i++) {
-  const { ok, ms } = await swarm.complete(8);
-  if (!ok) throw new Error('a completion through the swarm failed');
-  throughSwarm.push(ms);
-}
 const firstTokens: number[] = [];
 for (let i = 0; i < Math.min(requests, 30); i++) firstTokens.push((await streamed(8)).firstTokenMs);
 
@@ -133,15 +150,20 @@ const local50 = percentile(inProcess.map((run) => run.totalMs), 0.5);
 const local99 = percentile(inProcess.map((run) => run.totalMs), 0.99);
 const swarm50 = percentile(throughSwarm, 0.5);
 const swarm99 = percentile(throughSwarm, 0.99);
+const fetch50 = percentile(throughSwarmWithFetch, 0.5);
+const fetch99 = percentile(throughSwarmWithFetch, 0.99);
 const results = {
   benchmark: 'swarm',
   warning: contentionWarning(machine, loadAverageNow()),
   machine,
   layout: { gateway: 1, computePeers: 2, network: 'loopback', model: 'random, dim 384, 6 layers, F32', completionTokens: 8, requests, kills },
   gatewayOverhead: {
+    method: 'in-process and through the swarm in turn, request by request, while the swarm runs; client node:http with keep-alive (fetch alongside)',
     inProcessMs: { p50: local50, p99: local99 },
+    inProcessBeforeTheSwarmStartedMs: { p50: percentile(inProcessAlone, 0.5), p99: percentile(inProcessAlone, 0.99) },
     throughSwarmMs: { p50: swarm50, p99: swarm99 },
     overheadMs: { p50: Number((swarm50 - local50).toFixed(2)), p99: Number((swarm99 - local99).toFixed(2)) },
+    withFetchClient: { throughSwarmMs: { p50: fetch50, p99: fetch99 }, overheadMs: { p50: Number((fetch50 - local50).toFixed(2)), p99: Number((fetch99 - local99).toFixed(2)) } },
   },
   timeToFirstTokenMs: { inProcess: { p50: percentile(inProcess.map((run) => run.firstTokenMs), 0.5) }, throughSwarm: { p50: percentile(firstTokens, 0.5), p99: percentile(firstTokens, 0.99) } },
   failoverStallMs: { median: Number(median(stalls).toFixed(1)), max: Number(Math.max(...stalls).toFixed(1)), typicalTokenGapMs: Number(median(normalGaps).toFixed(2)), rounds: stalls.map((stall) => Number(stall.toFixed(1))) },
@@ -155,6 +177,8 @@ console.log(`\n${formatTable(
   [
     ['8-token completion p50 ms', String(local50), String(swarm50), String(results.gatewayOverhead.overheadMs.p50)],
     ['8-token completion p99 ms', String(local99), String(swarm99), String(results.gatewayOverhead.overheadMs.p99)],
+    ['  in-process before the swarm started, p50 ms', String(results.gatewayOverhead.inProcessBeforeTheSwarmStartedMs.p50), '', ''],
+    ['  the same with a fetch client, p50 / p99 ms', '', `${fetch50} / ${fetch99}`, `${results.gatewayOverhead.withFetchClient.overheadMs.p50} / ${results.gatewayOverhead.withFetchClient.overheadMs.p99}`],
     ['time to first token p50 ms', String(results.timeToFirstTokenMs.inProcess.p50), String(results.timeToFirstTokenMs.throughSwarm.p50), ''],
     [`failover stall (${kills} kills) median / max ms`, '', `${results.failoverStallMs.median} / ${results.failoverStallMs.max}`, ''],
   ],
