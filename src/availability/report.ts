@@ -18,11 +18,12 @@
  *   from its first event (its `observedMs` is then shorter than the window): a peer that joined
  *   half-way was not down before it existed.
  * - A service (gateway, compute, storage) is offered by the peers that reported it (up or down)
- *   at least once: a reader may only have a peer's last 'down'. It is up while at least one of them has it up and is not down by the failure detector,
- *   and down otherwise. Storage in single-leader mode (when there are leader events at all) is
- *   also down while no leader is known or the leader is down (leader-view.ts says when a
- *   leader is known); it is observed only from the first time a leader is known, since a
- *   fresh cluster's first election is its start, not an outage. The detectors' timeouts bound how precisely this is seen: a dead peer
+ *   at least once: a reader may only have a peer's last 'down'. It is up while at least one of
+ *   them has it up and is not down by the failure detector, and down otherwise. Storage in
+ *   single-leader mode (when there are leader events at all) is also down while no leader is
+ *   known or the leader is down (leader-view.ts says when a leader is known); it is observed
+ *   only from the first time a leader is known, since a fresh cluster's first election is its
+ *   start, not an outage. The detectors' timeouts bound how precisely this is seen: a dead peer
  *   counts as up until a detector says it is down (at the time it was last heard from, when
  *   the shell records it so: src/node/health).
  * - The cluster is down while any service it has is down (services never seen do not count).
